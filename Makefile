@@ -1,0 +1,27 @@
+# Quick start: `make demo` and `make test` each create .venv when missing and install into it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[examples]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(PY) -m tinygrad_edu demo
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,248 @@
+"""The backward pass: an iterative walk of the graph in reverse topological order.
+
+Nodes are `Function` instances; their `parents` are the nodes (or leaf tensors) of their inputs.
+Each node receives the sum of the gradients of all its consumers, runs its `backward`, reduces
+each result to the input's shape (`unbroadcast`, the one place broadcasting is undone) and passes
+it on. Leaf gradients are summed over the whole pass, then hooks run, then `.grad` accumulates.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .tensor import Function, Tensor, _check_finite, _state, enable_grad, no_grad
+
+
+def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum `grad` over the axes that broadcasting added or stretched, giving it `shape`."""
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return grad.reshape(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape) if grad.shape != shape else grad
+
+
+def _as_grad_tensor(value: Any, node: Function) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray) or np.isscalar(value):
+        return Tensor._make(np.asarray(value))
+    raise TypeError(f"{node.name()}.backward returned {type(value).__name__}; return Tensors, arrays or None")
+
+
+def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None) -> list[Tensor]:
+    result = []
+    for i, root in enumerate(roots):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"backward: output {i} (shape {root.shape}) does not require grad and has no grad_fn; "
+                "make sure some input was created with requires_grad=True and that the computation "
+                "did not run under no_grad()"
+            )
+        g = None if grads is None else grads[i]
+        if g is None:
+            if root.data.size != 1:
+                raise RuntimeError(
+                    f"backward: gradient can be created implicitly only for scalar outputs, this output "
+                    f"has shape {root.shape}; call .sum() first or pass gradient= of that shape"
+                )
+            g = Tensor._make(np.ones(root.shape, dtype=root.dtype))
+        else:
+            g = g if isinstance(g, Tensor) else Tensor(g, dtype=root.dtype)
+            if g.shape != root.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {g.shape} but the output has shape {root.shape}"
+                )
+            if not g.requires_grad:
+                g = Tensor._make(g.data.astype(root.dtype, copy=True))
+        result.append(g)
+    return result
+
+
+def _dependencies(nodes: list[Function]) -> dict[Function, int]:
+    """Count, for every node reachable from `nodes`, how many edges of the graph point to it."""
+    deps: dict[Function, int] = {}
+    stack = list(nodes)
+    seen = set(nodes)
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if isinstance(parent, Function):
+                deps[parent] = deps.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return deps
+
+
+def _run_hooks(owner: Any, grad: Tensor) -> Tensor:
+    for hook in getattr(owner, "_hooks", None) or ():
+        result = hook(grad)
+        if result is not None:
+            grad = result if isinstance(result, Tensor) else Tensor(result)
+    return grad
+
+
+def _accumulate(holder: Tensor, grad: Tensor, create_graph: bool, owned: set) -> None:
+    """Add `grad` into `holder.grad`, copying arrays the engine does not own exclusively."""
+    if create_graph:
+        holder.grad = grad if holder.grad is None else holder.grad + grad
+        return
+    arr = grad.data
+    if holder.grad is None:
+        if not arr.flags.owndata or not arr.flags.writeable or id(arr) in owned:
+            arr = arr.copy()
+        owned.add(id(arr))
+        holder.grad = Tensor._make(arr)
+    elif holder.grad.data.flags.writeable and holder.grad.data.shape == arr.shape:
+        np.add(holder.grad.data, arr, out=holder.grad.data, casting="unsafe")
+    else:
+        holder.grad = Tensor._make(holder.grad.data + arr)
+
+
+def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool, create_graph: bool,
+          capture: dict | None) -> dict:
+    """Propagate gradients from `roots`; return the summed gradient of every leaf reached
+    (and of every non-leaf tensor listed in `capture`, keyed by its node)."""
+    buffers: dict[Any, Tensor] = {}
+    leaf_grads: dict[Tensor, Tensor] = {}
+    start = []
+    for root, g in zip(roots, root_grads):
+        if root.grad_fn is None:
+            leaf_grads[root] = g if root not in leaf_grads else leaf_grads[root] + g
+            continue
+        node = root.grad_fn
+        if node in buffers:
+            buffers[node] = buffers[node] + g
+        else:
+            buffers[node] = g
+            start.append(node)
+    deps = _dependencies(start)
+    ready = [node for node in start if node not in deps]
+    anomaly = _state.anomaly
+    captured = {}
+    while ready:
+        node = ready.pop()
+        grad = buffers.pop(node)
+        if getattr(node, "_hooks", None):
+            grad = _run_hooks(node, grad)
+        if capture is not None and node in capture:
+            captured[node] = grad
+        retain = getattr(node, "_retain", None)
+        if retain is not None and retain() is not None:
+            _accumulate(retain(), grad, create_graph, set())
+        node._saved_for_backward()
+        grads = node.backward(node, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        parents = node.parents
+        if len(grads) != len(parents):
+            raise RuntimeError(
+                f"{node.name()}.backward returned {len(grads)} gradients for {len(parents)} inputs"
+            )
+        if not retain_graph:
+            node._release()
+        for parent, g in zip(parents, grads):
+            if parent is None:
+                continue
+            if g is not None:
+                if type(g) is not Tensor:
+                    g = _as_grad_tensor(g, node)
+                if anomaly:
+                    _check_finite(g.data, node.name(), "backward (gradient)")
+                if g.shape != parent.shape:
+                    try:
+                        g = unbroadcast(g, parent.shape)
+                    except ValueError:
+                        raise RuntimeError(
+                            f"{node.name()}.backward returned a gradient of shape {g.shape} for an input "
+                            f"of shape {parent.shape}"
+                        ) from None
+                if g.dtype != parent.dtype:
+                    g = g.astype(parent.dtype)
+            if isinstance(parent, Tensor):
+                if g is not None:
+                    leaf_grads[parent] = leaf_grads[parent] + g if parent in leaf_grads else g
+                continue
+            if g is not None:
+                buffers[parent] = buffers[parent] + g if parent in buffers else g
+            remaining = deps[parent] - 1
+            deps[parent] = remaining
+            if remaining == 0:
+                if parent in buffers:
+                    ready.append(parent)
+                else:
+                    _skip(parent, deps, buffers, ready, retain_graph)
+    return leaf_grads if capture is None else {**leaf_grads, **captured}
+
+
+def _skip(node: Function, deps: dict, buffers: dict, ready: list, retain_graph: bool) -> None:
+    """A node that received no gradient at all: release its consumers' claim on its parents."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if not retain_graph:
+            node._release()
+        for parent in node.parents:
+            if parent is None or isinstance(parent, Tensor):
+                continue
+            deps[parent] -= 1
+            if deps[parent] == 0:
+                if parent in buffers:
+                    ready.append(parent)
+                else:
+                    stack.append(parent)
+
+
+def backward(tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None = None,
+             retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into every leaf's `.grad`."""
+    roots = list(tensors)
+    root_grads = _root_grads(roots, grad_tensors)
+    with enable_grad() if create_graph else no_grad():
+        leaf_grads = _walk(roots, root_grads, retain_graph or create_graph, create_graph, None)
+        owned: set = set()
+        for leaf, g in leaf_grads.items():
+            _accumulate(leaf, _run_hooks(leaf, g), create_graph, owned)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Sequence[Any] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Return d(outputs)/d(inputs) as a tuple (one per input) without touching any `.grad`.
+
+    With `create_graph=True` the results are part of a graph, so they can be differentiated again
+    (Hessian-vector products, gradient penalties).
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is not None and isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    root_grads = _root_grads(outputs, grad_outputs)
+    capture = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    with enable_grad() if create_graph else no_grad():
+        found = _walk(outputs, root_grads, retain, create_graph, capture)
+        result = []
+        for i, t in enumerate(inputs):
+            key = t if t.grad_fn is None else t.grad_fn
+            g = found.get(key)
+            if g is None:
+                if not allow_unused:
+                    raise RuntimeError(
+                        f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                        "pass allow_unused=True to get None for it"
+                    )
+            elif t.grad_fn is None:
+                g = _run_hooks(t, g)
+            result.append(g)
+    return tuple(result)

@@ -1,0 +1,128 @@
+"""Tensor creation: from data, constant fills, ranges and random draws from the library generator."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import random
+from .tensor import Tensor, as_array, get_default_dtype
+
+
+def _size(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"size must be non-negative ints, got {size}")
+    return tuple(int(n) for n in size)
+
+
+def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _float(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A new tensor holding a copy of `data` (floats -> default float dtype, ints -> int64)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (no copy), keeping its dtype."""
+    return Tensor._make(as_array(array))
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float(dtype)), None, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float(dtype)), None, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with `fill_value` (its dtype follows the value, like PyTorch)."""
+    size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size))
+    value = as_array(fill_value, dtype)
+    return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad)
+
+
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x)
+    return _finish(np.zeros(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+
+
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x)
+    return _finish(np.ones(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = as_array(x)
+    return _finish(np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop): int64 for int arguments, else the default float dtype."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    all_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+    default = np.int64 if all_int else get_default_dtype()
+    return _finish(np.arange(start, stop, step).astype(default if dtype is None else dtype), None, requires_grad)
+
+
+def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    return _finish(random.generator().random(_size(size)).astype(_float(dtype)), None, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    return _finish(random.generator().standard_normal(_size(size)).astype(_float(dtype)), None, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
+    """Integers in [low, high) (int64)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
+    return _finish(random.generator().integers(low, high, _size(tuple(size))), dtype or np.int64, False)
+
+
+def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if std < 0:
+        raise ValueError(f"normal: std must be non-negative, got {std}")
+    return _finish(random.generator().normal(mean, std, _size(tuple(size))).astype(_float(dtype)), None, requires_grad)
+
+
+def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    return _finish(random.generator().uniform(low, high, _size(tuple(size))).astype(_float(dtype)), None,
+                   requires_grad)

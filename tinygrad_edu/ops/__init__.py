@@ -1,0 +1,16 @@
+"""Every operation of the engine: `Function` subclasses (forward and backward side by side) and the
+functions built on them."""
+
+from .arithmetic import Abs, Add, Div, MatMul, Mul, Neg, Pow, Sub, dot, matmul
+from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
+                          Sin, Softplus, Sqrt, Tanh, Where, clip, compare, gelu, where)
+from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,
+                       setitem)
+from .nn import (Fold, LogSoftmax, Softmax, Unfold, avg_pool2d, conv2d, dropout, fold, log_softmax, max_pool2d,
+                 softmax, unfold)
+from .reduce import LogSumExp, Max, Mean, Min, Prod, Sum, mean, norm_axis, var
+from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, broadcast_to, cast, cat, chunk,
+                    concatenate, expand, flatten, flip, pad, permute, repeat, reshape, split, squeeze, stack, tile,
+                    unsqueeze)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,241 @@
+"""Neural-network kernels: stable softmax/log_softmax, im2col (unfold/fold), conv2d, pooling, dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .. import random
+from ..tensor import Function, Tensor
+from .indexing import gather
+from .reduce import norm_axis
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        out = np.exp(shifted)
+        out /= np.sum(out, axis=axis, keepdims=True)
+        ctx.axis = axis
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.axis = axis
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * g.sum(axis=ctx.axis, keepdims=True)
+
+
+def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _out_size(size: int, kernel: int, stride: int, dilation: int) -> int:
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+class Unfold(Function):
+    """im2col: (N, C, H, W) -> (N, C*kh*kw, L), one column per sliding-window position."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, dilation):
+        (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+        n, c, h, w = x.shape
+        oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
+        ctx.geometry = ((h, w), kernel_size, stride, dilation)
+        windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+        windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw), a view
+        return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+
+    @staticmethod
+    def backward(ctx, g):
+        size, kernel_size, stride, dilation = ctx.geometry
+        return Fold.apply(g, output_size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
+
+
+class Fold(Function):
+    """col2im: (N, C*kh*kw, L) -> (N, C, H, W), summing overlapping windows (unfold's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel_size, stride, dilation):
+        (h, w), (kh, kw), (sh, sw), (dh, dw) = output_size, kernel_size, stride, dilation
+        oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
+        n, ckk, length = cols.shape
+        c = ckk // (kh * kw)
+        if c * kh * kw != ckk or oh * ow != length:
+            raise ValueError(
+                f"fold: input of shape {cols.shape} does not match output size {output_size}, kernel "
+                f"{kernel_size}, stride {stride}, dilation {dilation} (expected ({n}, C*{kh * kw}, {oh * ow}))"
+            )
+        ctx.geometry = (kernel_size, stride, dilation)
+        blocks = cols.reshape(n, c, kh, kw, oh, ow)
+        out = np.zeros((n, c, h, w), dtype=cols.dtype)
+        for i in range(kh):  # loop over kernel offsets only; every pixel and image at once
+            for j in range(kw):
+                out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[:, :, i, j]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        kernel_size, stride, dilation = ctx.geometry
+        return Unfold.apply(g, kernel_size=kernel_size, stride=stride, dilation=dilation)
+
+
+def _check_4d(x: Tensor, op: str) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expects input of shape (N, C, H, W), got {x.shape}")
+
+
+def unfold(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           pad_value: float = 0.0) -> Tensor:
+    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), as torch's F.unfold."""
+    _check_4d(x, "unfold")
+    kernel, stride, dilation = _pair(kernel_size, "kernel_size", "unfold"), _pair(stride, "stride", "unfold"), \
+        _pair(dilation, "dilation", "unfold")
+    ph, pw = _pair(padding, "padding", "unfold")
+    if min(kernel + stride + dilation) <= 0 or min(ph, pw) < 0:
+        raise ValueError("unfold: kernel_size, stride and dilation must be positive and padding non-negative")
+    if ph or pw:
+        x = x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)), value=pad_value)
+    h, w = x.shape[2:]
+    if _out_size(h, kernel[0], stride[0], dilation[0]) <= 0 or _out_size(w, kernel[1], stride[1], dilation[1]) <= 0:
+        raise ValueError(
+            f"unfold: kernel {kernel} with dilation {dilation} does not fit in the padded input of size {(h, w)}"
+        )
+    return Unfold.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+
+
+def fold(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+         dilation: Any = 1) -> Tensor:
+    """Combine sliding blocks into an image, summing overlaps, as torch's F.fold."""
+    h, w = _pair(output_size, "output_size", "fold")
+    ph, pw = _pair(padding, "padding", "fold")
+    out = Fold.apply(cols, output_size=(h + 2 * ph, w + 2 * pw), kernel_size=_pair(kernel_size, "kernel_size", "fold"),
+                     stride=_pair(stride, "stride", "fold"), dilation=_pair(dilation, "dilation", "fold"))
+    return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation as im2col + one matrix product: x (N, C, H, W), weight (F, C/groups, kh, kw)."""
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    _check_4d(x, "conv2d")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+    n, c = x.shape[:2]
+    f, cg, kh, kw = weight.shape
+    if groups < 1 or c != cg * groups or f % groups:
+        raise ValueError(
+            f"conv2d: input with {c} channels (shape {x.shape}) does not fit weight {weight.shape} with "
+            f"groups={groups}; expected in_channels = {cg} * {groups} and out_channels divisible by groups"
+        )
+    dilation2 = _pair(dilation, "dilation", "conv2d")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            padding = _same_padding(x, (kh, kw), dilation2, stride)
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    stride2 = _pair(stride, "stride", "conv2d")
+    if isinstance(padding, tuple) and len(padding) == 4:
+        x = x.pad(((0, 0), (0, 0), padding[:2], padding[2:]))
+        padding = 0
+    cols = unfold(x, (kh, kw), stride2, padding, dilation2)  # (N, C*kh*kw, L)
+    length = cols.shape[2]
+    if groups == 1:
+        out = weight.reshape(f, c * kh * kw) @ cols
+    else:
+        cols = cols.reshape(n, groups, cg * kh * kw, length)
+        out = (weight.reshape(groups, f // groups, cg * kh * kw) @ cols).reshape(n, f, length)
+    ph, pw = _pair(padding, "padding", "conv2d")
+    h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
+    out = out.reshape(n, f, _out_size(h, kh, stride2[0], dilation2[0]), _out_size(w, kw, stride2[1], dilation2[1]))
+    if bias is not None:
+        if bias.shape != (f,):
+            raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
+        out = out + bias.reshape(1, f, 1, 1)
+    return out[0] if unbatched else out
+
+
+def _same_padding(x: Tensor, kernel: tuple, dilation: tuple, stride: Any) -> tuple:
+    if _pair(stride, "stride", "conv2d") != (1, 1):
+        raise ValueError("conv2d: padding='same' needs stride 1")
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
+
+
+def _pool_windows(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, pad_value: float,
+                  op: str) -> tuple[Tensor, tuple]:
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    _check_4d(x, op)
+    kernel = _pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else _pair(stride, "stride", op)
+    ph, pw = _pair(padding, "padding", op)
+    if ph > kernel[0] // 2 or pw > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    dil = _pair(dilation, "dilation", op)
+    cols = unfold(x, kernel, stride, (ph, pw), dil, pad_value)
+    n, c, h, w = x.shape
+    oh = _out_size(h + 2 * ph, kernel[0], stride[0], dil[0])
+    ow = _out_size(w + 2 * pw, kernel[1], stride[1], dil[1])
+    windows = cols.reshape(n, c, kernel[0] * kernel[1], oh * ow)
+    return windows, ((c, oh, ow) if unbatched else (n, c, oh, ow))
+
+
+def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
+    """Max over each window; the gradient goes to the first maximum of the window, as in PyTorch."""
+    windows, out_shape = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
+    first_max = np.argmax(windows.data, axis=2)[:, :, None, :]
+    return gather(windows, 2, first_max).reshape(out_shape)
+
+
+def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """Mean over each window (zero padding counts, as PyTorch's default count_include_pad=True)."""
+    windows, out_shape = _pool_windows(x, kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
+    return windows.mean(axis=2).reshape(out_shape)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = random.generator().random(x.shape) >= p
+    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return Softmax.apply(x, axis=norm_axis(axis, x.ndim, "softmax"))
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return LogSoftmax.apply(x, axis=norm_axis(axis, x.ndim, "log_softmax"))

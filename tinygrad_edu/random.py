@@ -1,0 +1,19 @@
+"""The library's one random generator: every random op, init and shuffle draws from it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Make all randomness of the library reproducible (independent of NumPy's global state)."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+    return _generator
+
+
+def generator() -> np.random.Generator:
+    """The generator currently in use (replaced by `manual_seed`)."""
+    return _generator

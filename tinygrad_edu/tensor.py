@@ -1,0 +1,929 @@
+"""Tensor, Function and grad mode: the data structures the autograd graph is made of.
+
+A `Tensor` wraps one NumPy array. Every differentiable operation is a `Function` subclass; calling
+`Op.apply(*inputs)` runs `forward` on arrays and, when gradients are needed, creates one `Function`
+instance that is at once the `ctx` of that call and the graph node: it keeps edges to the nodes
+(or leaf tensors) of its inputs and what `backward` needs, never its own output tensor.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from contextlib import ContextDecorator
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# dtype rules
+
+
+_default_dtype = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_SUPPORTED_KINDS = "fiub"
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that Python floats and new parameters get (float32 unless changed)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype given to Python floats and new parameters."""
+    return _default_dtype
+
+
+def _check_dtype(arr: np.ndarray, where: str) -> np.ndarray:
+    if arr.dtype.kind not in _SUPPORTED_KINDS:
+        raise TypeError(
+            f"{where}: unsupported dtype {arr.dtype}; tensors hold float, integer or bool data "
+            "(convert strings or objects to numbers first)"
+        )
+    return arr
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
+    """Convert user data to an ndarray with the library's dtype rules.
+
+    Python floats become the default float dtype, Python ints int64, bools bool; NumPy arrays
+    and scalars keep their dtype; `dtype=` overrides all of these.
+    """
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError as err:
+            raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {err}") from None
+        if dtype is None:
+            if arr.dtype.kind == "f":
+                arr = arr.astype(_default_dtype, copy=False)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64, copy=False)
+        copy = False
+    _check_dtype(arr, "tensor")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        _check_dtype(np.empty(0, dtype), "tensor")
+        return arr.astype(dtype, copy=copy)
+    return arr.copy() if copy else arr
+
+
+# ----------------------------------------------------------------------------------------------
+# grad mode (thread-local)
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+        self.stack: list[bool] = []
+
+
+_state = _ThreadState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations are recorded into the graph (per thread)."""
+    return _state.grad_enabled
+
+
+class _GradModeContext(ContextDecorator):
+    _enabled: bool
+
+    def __enter__(self) -> None:
+        _state.stack.append(_state.grad_enabled)
+        _state.grad_enabled = self._enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.grad_enabled = _state.stack.pop()
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator: record nothing inside (evaluation, optimizer updates)."""
+
+    _enabled = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator: record operations even inside `no_grad`."""
+
+    _enabled = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Context manager (or plain call) that turns recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self._enabled = bool(mode)
+        self._prev = _state.grad_enabled
+        _state.grad_enabled = self._enabled
+
+    def __enter__(self) -> None:
+        _state.stack.append(self._prev)
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.grad_enabled = _state.stack.pop()
+
+
+class detect_anomaly(ContextDecorator):
+    """Context manager: raise as soon as an op's forward or backward produces NaN or Inf."""
+
+    def __enter__(self) -> None:
+        _state.stack.append(_state.anomaly)
+        _state.anomaly = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.anomaly = _state.stack.pop()
+
+
+def _check_finite(arr: np.ndarray, op: str, where: str) -> None:
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        kind = "NaN" if np.isnan(arr).any() else "Inf"
+        raise FloatingPointError(
+            f"detect_anomaly: {op} produced {kind} in its {where} (shape {arr.shape}); "
+            "check the inputs of this operation for values outside its domain"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Function: op definition, ctx and graph node in one object
+
+
+_FREED = object()  # marker for saved values released after backward
+_OUTPUT = object()  # marker: this saved value is the op's own output
+
+
+class _NoGradContext:
+    """Stand-in ctx for forward passes that record nothing: saving is a no-op."""
+
+    needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *values: Any) -> None:
+        pass
+
+
+_NO_GRAD_CTX = _NoGradContext()
+
+
+class Function:
+    """Base of every differentiable operation (and of users' custom ones).
+
+    Subclasses define `forward(ctx, *arrays, **kw) -> ndarray` and
+    `backward(ctx, grad_output) -> grad or tuple of grads` (one per positional input, None where
+    no gradient is needed), and are called as `Op.apply(*inputs, **kw)`. Backward formulas use
+    Tensor operations, so the gradient graph is itself differentiable.
+    """
+
+    __slots__ = ("parents", "needs_input_grad", "shape", "dtype", "_saved", "_versions",
+                 "_out_array", "_out_ref", "_hooks", "_retain", "__dict__", "__weakref__")
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError
+
+    # -- ctx API used inside forward/backward --------------------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep input or output arrays (or constants) for backward; they come back as Tensors."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved: inputs and the output as graph-connected Tensors, arrays as constants."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed); pass retain_graph=True to the first backward"
+            )
+        if saved is None:
+            return ()
+        result = []
+        for value in saved:
+            if value is _OUTPUT:
+                out = Tensor._make(self._out_array, is_grad_enabled(), self)
+                result.append(out)
+            elif isinstance(value, np.ndarray):
+                result.append(Tensor._make(value))
+            else:
+                result.append(value)
+        return tuple(result)
+
+    def name(self) -> str:
+        """The op's name as shown in errors and graphs (the Function subclass name)."""
+        return type(self).__name__
+
+    # -- graph construction --------------------------------------------------------------------
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
+        record = False
+        if _state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if not record:
+            try:
+                out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
+            except (ValueError, IndexError, TypeError) as err:
+                raise _op_error(cls, err, arrays) from None
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            if out.dtype is _FLOAT64 and _default_dtype is not _FLOAT64:
+                out = _undo_int_upcast(out, arrays)
+            if _state.anomaly:
+                _check_finite(out, cls.__name__, "forward output")
+            return Tensor._make(out)
+        ctx = cls.__new__(cls)
+        ctx._saved = None
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(cls, err, arrays) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if out.dtype is _FLOAT64 and _default_dtype is not _FLOAT64:
+            out = _undo_int_upcast(out, arrays)
+        if out.dtype.kind != "f":
+            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
+        if _state.anomaly:
+            _check_finite(out, cls.__name__, "forward output")
+        ctx.parents = tuple(
+            (a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
+        )
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
+        result = Tensor._make(out, True, ctx)
+        if ctx._saved is not None:
+            ctx._resolve_saved(args, arrays, result)
+        return result
+
+    def _resolve_saved(self, args: Sequence[Any], arrays: list, result: Tensor) -> None:
+        """Turn saved arrays that are inputs into their tensors and the output into a marker
+        (the output array is kept, the output tensor only weakly: no reference cycle)."""
+        saved = []
+        versions = []
+        for value in self._saved:
+            if value is result.data:
+                self._out_array = result.data
+                self._out_ref = weakref.ref(result)
+                saved.append(_OUTPUT)
+                continue
+            for a, arr in zip(args, arrays):
+                if value is arr and isinstance(a, Tensor):
+                    saved.append(a)
+                    versions.append((a, a._version))
+                    break
+            else:
+                saved.append(value)
+        self._saved = tuple(saved)
+        self._versions = tuple(versions)
+
+    def _saved_for_backward(self) -> None:
+        """Check that no saved tensor was modified in place since forward (version counters)."""
+        saved = self._saved
+        if saved is None or saved is _FREED:
+            return
+        for t, version in self._versions:
+            if t._version != version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {t.shape} that this op saved for backward was "
+                    f"modified by an in-place operation (version {version} -> {t._version}); "
+                    "use an out-of-place operation (x = x + y instead of x += y) or clone() first"
+                )
+        if getattr(self, "_out_ref", None) is not None:
+            out = self._out_ref()
+            if out is not None and out._version != 0:
+                raise RuntimeError(
+                    f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
+                    "modified by an in-place operation; use an out-of-place operation instead"
+                )
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = _FREED
+            self._versions = ()
+            self._out_array = self._out_ref = None
+
+
+def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
+    """Re-raise a NumPy error from an op's forward with the op's name and the input shapes."""
+    message = str(err)
+    if message.startswith(cls.__name__ + ":"):
+        return err
+    shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in arrays)
+    return type(err)(f"{cls.__name__}: {message} (input shapes: {shapes})")
+
+
+def _undo_int_upcast(out: np.ndarray, arrays: list) -> np.ndarray:
+    """NumPy promotes int/int division and int*float scalars to float64; PyTorch gives the
+    default float dtype. Keep float64 only when an input array was float64."""
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype is _FLOAT64:
+            return out
+        if isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) and x.dtype is _FLOAT64 for x in a):
+            return out
+    return out.astype(_default_dtype)
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tensor
+
+
+def _axis_arg(axis: Any, dim: Any) -> Any:
+    """Accept NumPy's `axis` and PyTorch's `dim` spelling."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("pass either axis= or dim=, not both")
+        return tuple(dim) if isinstance(dim, list) else dim
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for backpropagation."""
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "__weakref__")
+    __array_priority__ = 100  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
+        self.data = as_array(data, dtype, copy=isinstance(data, (np.ndarray, Tensor)))
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+        self._name = name
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool = False, grad_fn: Function | None = None) -> Tensor:
+        """Wrap an array without copying or checking (the engine's fast constructor)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._version = 0
+        return t
+
+    # -- attributes ----------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, this one is "
+                f"{self.data.dtype}; convert it first with .float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach() instead"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def name(self) -> str | None:
+        return getattr(self, "_name", None)
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(tuple(reversed(range(self.data.ndim))))
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied); detach first if you plan to modify it."""
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python scalar, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != _default_dtype and self.data.dtype.kind == "f" or self.data.dtype.kind == "b":
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # -- autograd ------------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (self must be a scalar unless
+        `gradient` is given)."""
+        autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:  # noqa: F811 (method form)
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self.grad_fn
+        return fn is not None and getattr(fn, "_retain", None) is not None and fn._retain() is self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        hooks = getattr(owner, "_hooks", None)
+        if hooks is None:
+            hooks = owner._hooks = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    # -- arithmetic ----------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    # comparisons: bool tensors, never part of the graph
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.equal, "eq", self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.not_equal, "ne", self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare(np.less, "lt", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare(np.less_equal, "le", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater, "gt", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater_equal, "ge", self, other)
+
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"invert: ~ needs a bool or integer tensor, got {self.dtype}")
+        return Tensor._make(np.invert(self.data))
+
+    def __and__(self, other: Any) -> Tensor:
+        return ops.compare(np.logical_and, "and", self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.compare(np.logical_or, "or", self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.compare(np.logical_xor, "xor", self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, other: Any) -> Tensor:
+        return self ** other
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def dot(self, other: Any) -> Tensor:
+        return ops.dot(self, other)
+
+    # -- in-place ------------------------------------------------------------------------------
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Add, np.add, "add_")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Sub, np.subtract, "sub_")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Mul, np.multiply, "mul_")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Div, np.divide, "div_")
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return ops.inplace(self, other if alpha == 1.0 else other * alpha, ops.Add, np.add, "add_")
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return ops.inplace(self, other if alpha == 1.0 else other * alpha, ops.Sub, np.subtract, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Mul, np.multiply, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return ops.inplace(self, other, ops.Div, np.divide, "div_")
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        ops.setitem(self, Ellipsis, value, "fill_")
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite this tensor's values with `src` (broadcast), in place."""
+        ops.setitem(self, Ellipsis, src, "copy_")
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        ops.setitem(self, index, value)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # -- elementwise ---------------------------------------------------------------------------
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return ops.LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        return ops.Elu.apply(self, alpha=alpha)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        return ops.gelu(self, approximate)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return ops.Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    def square(self) -> Tensor:
+        return ops.Mul.apply(self, self)
+
+    def sign(self) -> Tensor:
+        return Tensor._make(np.sign(self.data))
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (NumPy's names)
+        return ops.clip(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, other)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return ops.softmax(self, _axis_arg(axis if dim is None else None, dim))
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        return ops.log_softmax(self, _axis_arg(axis if dim is None else None, dim))
+
+    # -- reductions ----------------------------------------------------------------------------
+
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return ops.Sum.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "sum"),
+                             keepdims=keepdims if keepdim is None else keepdim)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return ops.mean(self, _axis_arg(axis, dim), keepdims if keepdim is None else keepdim)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+        return ops.var(self, _axis_arg(axis, dim), ddof if correction is None else correction,
+                       keepdims if keepdim is None else keepdim)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+        return self.var(axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return ops.Max.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "max"),
+                             keepdims=keepdims if keepdim is None else keepdim)
+
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return ops.Min.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "min"),
+                             keepdims=keepdims if keepdim is None else keepdim)
+
+    def prod(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return ops.Prod.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "prod"),
+                              keepdims=keepdims if keepdim is None else keepdim)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+                  keepdim: bool | None = None) -> Tensor:
+        return ops.LogSumExp.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "logsumexp"),
+                                   keepdims=keepdims if keepdim is None else keepdim)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        axis = _axis_arg(axis, dim)
+        return Tensor._make(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        axis = _axis_arg(axis, dim)
+        return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.asarray(np.any(self.data, axis=axis, keepdims=keepdims)))
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.asarray(np.all(self.data, axis=axis, keepdims=keepdims)))
+
+    # -- shape ---------------------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return ops.reshape(self, _shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.flatten(self, start_dim, end_dim)
+
+    def permute(self, *axes: Any) -> Tensor:
+        return ops.permute(self, _shape_arg(axes))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """No arguments: reverse the axes. Two ints: swap those two axes (PyTorch's meaning).
+        One tuple holding a full permutation: NumPy's meaning."""
+        if not axes:
+            return self.T
+        if len(axes) == 2:
+            return self.swapaxes(axes[0], axes[1])
+        return self.permute(_shape_arg(axes))
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        order = list(range(self.ndim))
+        a, b = ops.norm_axis(axis1, self.ndim, "swapaxes"), ops.norm_axis(axis2, self.ndim, "swapaxes")
+        order[a], order[b] = order[b], order[a]
+        return self.permute(tuple(order))
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        return ops.squeeze(self, _axis_arg(axis, dim))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return ops.unsqueeze(self, axis)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return ops.expand(self, _shape_arg(shape))
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return ops.broadcast_to(self, tuple(shape))
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        return ops.pad(self, pad_width, value)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return ops.repeat(self, repeats, axis)
+
+    def tile(self, reps: Any) -> Tensor:
+        return ops.tile(self, reps)
+
+    def flip(self, axis: Any = None, *, dims: Any = None) -> Tensor:
+        return ops.flip(self, _axis_arg(axis, dims))
+
+    def split(self, split_size_or_sections: Any, axis: int = 0, *, dim: int | None = None) -> tuple:
+        return ops.split(self, split_size_or_sections, _axis_arg(axis if dim is None else None, dim))
+
+    def chunk(self, chunks: int, axis: int = 0, *, dim: int | None = None) -> tuple:
+        return ops.chunk(self, chunks, _axis_arg(axis if dim is None else None, dim))
+
+    def gather(self, axis: int, index: Any) -> Tensor:
+        return ops.gather(self, axis, index)
+
+    def index_select(self, axis: int, index: Any) -> Tensor:
+        return ops.index_select(self, axis, index)
+
+    # -- dtype ---------------------------------------------------------------------------------
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Convert to `dtype`; float-to-float conversions stay differentiable."""
+        return ops.cast(self, np.dtype(dtype))
+
+    to = astype
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def clone(self) -> Tensor:
+        """A copy that stays connected to the graph."""
+        return ops.Clone.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+
+from . import autograd  # noqa: E402  (the graph walk uses Tensor and Function defined above)
+from . import ops  # noqa: E402
