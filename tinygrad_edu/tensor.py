@@ -186,6 +186,7 @@ class Function:
 
     __slots__ = ("parents", "needs_input_grad", "shape", "dtype", "_saved", "_versions",
                  "_out_array", "_out_ref", "_hooks", "_retain", "__dict__", "__weakref__")
+    exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -217,8 +218,8 @@ class Function:
             if value is _OUTPUT:
                 out = Tensor._make(self._out_array, is_grad_enabled(), self)
                 result.append(out)
-            elif isinstance(value, np.ndarray):
-                result.append(Tensor._make(value))
+            elif isinstance(value, (np.ndarray, np.generic)):
+                result.append(Tensor._make(np.asarray(value)))
             else:
                 result.append(value)
         return tuple(result)
@@ -246,7 +247,7 @@ class Function:
                 raise _op_error(cls, err, arrays) from None
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
-            if out.dtype is _FLOAT64 and _default_dtype is not _FLOAT64:
+            if out.dtype is _FLOAT64 and not cls.exact_dtype:
                 out = _undo_int_upcast(out, arrays)
             if _state.anomaly:
                 _check_finite(out, cls.__name__, "forward output")
@@ -255,12 +256,11 @@ class Function:
         ctx._saved = None
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        if out.dtype is _FLOAT64 and _default_dtype is not _FLOAT64:
+        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        if out.dtype is _FLOAT64 and not cls.exact_dtype:
             out = _undo_int_upcast(out, arrays)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
@@ -273,16 +273,16 @@ class Function:
         ctx.dtype = out.dtype
         result = Tensor._make(out, True, ctx)
         if ctx._saved is not None:
-            ctx._resolve_saved(args, arrays, result)
+            ctx._resolve_saved(args, arrays, result, raw)
         return result
 
-    def _resolve_saved(self, args: Sequence[Any], arrays: list, result: Tensor) -> None:
+    def _resolve_saved(self, args: Sequence[Any], arrays: list, result: Tensor, raw: Any) -> None:
         """Turn saved arrays that are inputs into their tensors and the output into a marker
         (the output array is kept, the output tensor only weakly: no reference cycle)."""
         saved = []
         versions = []
         for value in self._saved:
-            if value is result.data:
+            if value is raw or value is result.data:
                 self._out_array = result.data
                 self._out_ref = weakref.ref(result)
                 saved.append(_OUTPUT)
@@ -330,18 +330,24 @@ def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
     if message.startswith(cls.__name__ + ":"):
         return err
     shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in arrays)
-    return type(err)(f"{cls.__name__}: {message} (input shapes: {shapes})")
+    message = f"{cls.__name__}: {message} (input shapes: {shapes})"
+    try:
+        return type(err)(message)
+    except TypeError:  # NumPy's own subclasses (e.g. a ufunc without a loop) take other arguments
+        return next(base for base in (IndexError, TypeError, ValueError) if isinstance(err, base))(message)
 
 
 def _undo_int_upcast(out: np.ndarray, arrays: list) -> np.ndarray:
-    """NumPy promotes int/int division and int*float scalars to float64; PyTorch gives the
-    default float dtype. Keep float64 only when an input array was float64."""
+    """NumPy gives float64 for int/int division, int*float and float32*np.float64-scalar; PyTorch
+    keeps the floating inputs' dtype (or the default float dtype when there is none)."""
+    widest = None
     for a in arrays:
-        if isinstance(a, np.ndarray) and a.dtype is _FLOAT64:
-            return out
-        if isinstance(a, (list, tuple)) and any(isinstance(x, np.ndarray) and x.dtype is _FLOAT64 for x in a):
-            return out
-    return out.astype(_default_dtype)
+        for x in a if isinstance(a, (list, tuple)) else (a,):
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+                if x.dtype is _FLOAT64:
+                    return out
+                widest = x.dtype if widest is None else np.promote_types(widest, x.dtype)
+    return out.astype(_default_dtype if widest is None else widest)
 
 
 class RemovableHandle:
@@ -819,12 +825,12 @@ class Tensor:
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
-        axis = _axis_arg(axis, dim)
+        axis = ops.norm_axis(_axis_arg(axis, dim), self.ndim, "argmax")
         return Tensor._make(np.asarray(np.argmax(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
-        axis = _axis_arg(axis, dim)
+        axis = ops.norm_axis(_axis_arg(axis, dim), self.ndim, "argmin")
         return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -113,11 +113,11 @@ class MatMul(Function):
         # 1-D operands are promoted to matrices as in np.matmul; the results are squeezed back.
         x2 = x.reshape(1, -1) if x.ndim == 1 else x
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
-        g2 = g
-        if x.ndim == 1:
-            g2 = g2.unsqueeze(-2)
-        if y.ndim == 1:
-            g2 = g2.unsqueeze(-1)
+        if x.ndim == 1 and y.ndim == 1:
+            g2 = g.reshape(1, 1)
+        else:
+            g2 = g.unsqueeze(-2) if x.ndim == 1 else g
+            g2 = g2.unsqueeze(-1) if y.ndim == 1 else g2
         gx = gy = None
         if need_x:
             gx = g2 @ y2.swapaxes(-1, -2)

@@ -159,7 +159,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf(x).astype(x.dtype)
+        return np.asarray(_erf(x), dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -211,7 +211,7 @@ class Maximum(Function):
     def backward(ctx, g):
         (share,) = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return (g * share if need_x else None), (g * (1 - share.data) if need_y else None)
+        return (g * share if need_x else None), (g * (1 - share) if need_y else None)
 
 
 class Minimum(Function):
@@ -225,7 +225,7 @@ class Minimum(Function):
     def backward(ctx, g):
         (share,) = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        return (g * share if need_x else None), (g * (1 - share.data) if need_y else None)
+        return (g * share if need_x else None), (g * (1 - share) if need_y else None)
 
 
 class Where(Function):

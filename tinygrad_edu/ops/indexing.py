@@ -158,6 +158,7 @@ def gather(x: Tensor, axis: int, index: Any) -> Tensor:
     for d, (n_idx, n_x) in enumerate(zip(idx.shape, x.shape)):
         if d != axis and n_idx > n_x:
             raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {x.shape} in dim {d}")
+    _check_range(idx, x, axis, "gather")
     grids = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
     grids[axis] = idx
     return getitem(x, tuple(grids))
@@ -169,4 +170,14 @@ def index_select(x: Tensor, axis: int, index: Any) -> Tensor:
     axis = norm_axis(axis, x.ndim, "index_select")
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} {idx.dtype}")
+    _check_range(idx, x, axis, "index_select")
     return getitem(x, (slice(None),) * axis + (idx,))
+
+
+def _check_range(idx: np.ndarray, x: Tensor, axis: int, op: str) -> None:
+    """gather/index_select take indices in [0, size) as PyTorch does (negative ones do not wrap)."""
+    size = x.shape[axis]
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"{op}: index {bad} is out of range for axis {axis} of size {size} (input shape {x.shape}); "
+                         f"indices must be in [0, {size})")

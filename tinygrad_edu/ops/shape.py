@@ -97,6 +97,8 @@ class Clone(Function):
 class Cast(Function):
     """Float-to-float dtype conversion; the gradient is converted back."""
 
+    exact_dtype = True
+
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
