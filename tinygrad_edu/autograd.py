@@ -130,15 +130,23 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
     while ready:
         node = ready.pop()
         grad = buffers.pop(node)
-        if getattr(node, "_hooks", None):
+        if node._hooks:
             grad = _run_hooks(node, grad)
         if capture is not None and node in capture:
             captured[node] = grad
-        retain = getattr(node, "_retain", None)
-        if retain is not None and retain() is not None:
-            _accumulate(retain(), grad, create_graph, set())
-        node._saved_for_backward()
-        grads = node.backward(node, grad)
+        if node._retain is not None and node._retain() is not None:
+            _accumulate(node._retain(), grad, create_graph, set())
+        if node._versions or node._out_ref is not None:
+            node._check_versions()
+        if anomaly:
+            # the ops inside a backward formula are checked as this node's backward, not as forwards
+            _state.anomaly = False
+            try:
+                grads = node.backward(node, grad)
+            finally:
+                _state.anomaly = True
+        else:
+            grads = node.backward(node, grad)
         if not isinstance(grads, tuple):
             grads = (grads,)
         parents = node.parents
@@ -146,7 +154,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             raise RuntimeError(
                 f"{node.name()}.backward returned {len(grads)} gradients for {len(parents)} inputs"
             )
-        if not retain_graph:
+        if not retain_graph and node._saved is not None:
             node._release()
         for parent, g in zip(parents, grads):
             if parent is None:
@@ -164,7 +172,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
                             f"{node.name()}.backward returned a gradient of shape {g.shape} for an input "
                             f"of shape {parent.shape}"
                         ) from None
-                if g.dtype != parent.dtype:
+                if g.data.dtype is not parent.dtype and g.data.dtype != parent.dtype:
                     g = g.astype(parent.dtype)
             if isinstance(parent, Tensor):
                 if g is not None:

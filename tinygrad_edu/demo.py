@@ -7,17 +7,7 @@ import argparse
 import numpy as np
 
 import tinygrad_edu as tg
-
-
-def _spiral(samples: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    x = np.zeros((samples * classes, 2))
-    y = np.zeros(samples * classes, dtype=np.int64)
-    for c in range(classes):
-        r = np.linspace(0.0, 1, samples)
-        t = np.linspace(c * 4, (c + 1) * 4, samples) + rng.standard_normal(samples) * 0.2
-        x[c * samples : (c + 1) * samples] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
-        y[c * samples : (c + 1) * samples] = c
-    return x.astype(np.float32), y
+from tinygrad_edu.data.datasets import spiral
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +17,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     tg.manual_seed(args.seed)
-    x_np, y_np = _spiral(100, 3, np.random.default_rng(args.seed))
+    x_np, y_np = spiral(100, 3, rng=np.random.default_rng(args.seed), as_numpy=True)
     x, y = tg.tensor(x_np), tg.tensor(y_np)
     w1 = (tg.randn(2, 64) * np.sqrt(2 / 2)).detach().requires_grad_()
     b1 = tg.zeros(64, requires_grad=True)

@@ -184,9 +184,14 @@ class Function:
     Tensor operations, so the gradient graph is itself differentiable.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "shape", "dtype", "_saved", "_versions",
-                 "_out_array", "_out_ref", "_hooks", "_retain", "__dict__", "__weakref__")
+    __slots__ = ("parents", "shape", "dtype", "_saved", "__dict__", "__weakref__")
     exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
+    # rarely set per node; class defaults keep node creation to a few stores
+    _versions: tuple = ()  # (input tensor, its version when saved) for the in-place check
+    _out_array = None  # the output array, when forward saved it
+    _out_ref = None  # weak reference to the output tensor, for its version check
+    _hooks = None  # hooks registered on the output tensor (a non-leaf)
+    _retain = None  # weak reference to the output tensor when it retains its grad
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -201,6 +206,11 @@ class Function:
     def save_for_backward(self, *values: Any) -> None:
         """Keep input or output arrays (or constants) for backward; they come back as Tensors."""
         self._saved = values
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per positional input: does a gradient have to flow to it?"""
+        return tuple([p is not None for p in self.parents])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -233,71 +243,75 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
+        arrays = []
+        parents = []
         record = False
-        if _state.grad_enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a._requires_grad:
                     record = True
-                    break
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        if not record:
+                    parents.append(a.grad_fn or a)
+                    continue
+            else:
+                arrays.append(a)
+            parents.append(None)
+        if not (record and _state.grad_enabled):
             try:
                 out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
             except (ValueError, IndexError, TypeError) as err:
                 raise _op_error(cls, err, arrays) from None
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
-            if out.dtype is _FLOAT64 and not cls.exact_dtype:
+            if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
                 out = _undo_int_upcast(out, arrays)
             if _state.anomaly:
                 _check_finite(out, cls.__name__, "forward output")
             return Tensor._make(out)
         ctx = cls.__new__(cls)
         ctx._saved = None
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.parents = tuple(parents)
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
-        if out.dtype is _FLOAT64 and not cls.exact_dtype:
+        if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
             out = _undo_int_upcast(out, arrays)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
         if _state.anomaly:
             _check_finite(out, cls.__name__, "forward output")
-        ctx.parents = tuple(
-            (a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
-        )
         ctx.shape = out.shape
         ctx.dtype = out.dtype
         result = Tensor._make(out, True, ctx)
         if ctx._saved is not None:
-            ctx._resolve_saved(args, arrays, result, raw)
+            ctx._resolve_saved(args, result, raw)
         return result
 
-    def _resolve_saved(self, args: Sequence[Any], arrays: list, result: Tensor, raw: Any) -> None:
+    def _resolve_saved(self, args: Sequence[Any], result: Tensor, raw: Any) -> None:
         """Turn saved arrays that are inputs into their tensors and the output into a marker
         (the output array is kept, the output tensor only weakly: no reference cycle)."""
         saved = []
         versions = []
         for value in self._saved:
-            if value is raw or value is result.data:
-                self._out_array = result.data
-                self._out_ref = weakref.ref(result)
-                saved.append(_OUTPUT)
-                continue
-            for a, arr in zip(args, arrays):
-                if value is arr and isinstance(a, Tensor):
-                    saved.append(a)
-                    versions.append((a, a._version))
-                    break
-            else:
-                saved.append(value)
+            if type(value) is np.ndarray or isinstance(value, np.generic):
+                if value is raw or value is result.data:
+                    self._out_array = result.data
+                    self._out_ref = weakref.ref(result)
+                    value = _OUTPUT
+                else:
+                    for a in args:
+                        if isinstance(a, Tensor) and a.data is value:
+                            versions.append((a, a._version))
+                            value = a
+                            break
+            saved.append(value)
         self._saved = tuple(saved)
-        self._versions = tuple(versions)
+        if versions:
+            self._versions = tuple(versions)
 
-    def _saved_for_backward(self) -> None:
+    def _check_versions(self) -> None:
         """Check that no saved tensor was modified in place since forward (version counters)."""
         saved = self._saved
         if saved is None or saved is _FREED:
@@ -309,7 +323,7 @@ class Function:
                     f"modified by an in-place operation (version {version} -> {t._version}); "
                     "use an out-of-place operation (x = x + y instead of x += y) or clone() first"
                 )
-        if getattr(self, "_out_ref", None) is not None:
+        if self._out_ref is not None:
             out = self._out_ref()
             if out is not None and out._version != 0:
                 raise RuntimeError(
@@ -337,9 +351,16 @@ def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
         return next(base for base in (IndexError, TypeError, ValueError) if isinstance(err, base))(message)
 
 
+def _is_float64(value: Any) -> bool:
+    return type(value) is np.ndarray and value.dtype is _FLOAT64
+
+
 def _undo_int_upcast(out: np.ndarray, arrays: list) -> np.ndarray:
     """NumPy gives float64 for int/int division, int*float and float32*np.float64-scalar; PyTorch
     keeps the floating inputs' dtype (or the default float dtype when there is none)."""
+    for a in arrays:
+        if type(a) is np.ndarray and a.dtype is _FLOAT64:
+            return out
     widest = None
     for a in arrays:
         for x in a if isinstance(a, (list, tuple)) else (a,):
