@@ -159,6 +159,7 @@ def _check_finite(arr: np.ndarray, op: str, where: str) -> None:
 # Function: op definition, ctx and graph node in one object
 
 
+_new_object = object.__new__
 _FREED = object()  # marker for saved values released after backward
 _OUTPUT = object()  # marker: this saved value is the op's own output
 
@@ -243,31 +244,42 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
+        if _state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return cls._record(args, kwargs)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        try:
+            out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(cls, err, arrays) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
+            out = _undo_int_upcast(out, arrays)
+        if _state.anomaly:
+            _check_finite(out, cls.__name__, "forward output")
+        t = _new_object(Tensor)
+        t.data = out
+        t.grad = t.grad_fn = None
+        t._requires_grad = False
+        t._version = 0
+        return t
+
+    @classmethod
+    def _record(cls, args: tuple, kwargs: dict) -> Tensor:
+        """`apply` when some input requires grad: forward, then a graph node for the output."""
         arrays = []
         parents = []
-        record = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a._requires_grad:
-                    record = True
                     parents.append(a.grad_fn or a)
                     continue
             else:
                 arrays.append(a)
             parents.append(None)
-        if not (record and _state.grad_enabled):
-            try:
-                out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
-            except (ValueError, IndexError, TypeError) as err:
-                raise _op_error(cls, err, arrays) from None
-            if type(out) is not np.ndarray:
-                out = np.asarray(out)
-            if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
-                out = _undo_int_upcast(out, arrays)
-            if _state.anomaly:
-                _check_finite(out, cls.__name__, "forward output")
-            return Tensor._make(out)
         ctx = cls.__new__(cls)
         ctx._saved = None
         ctx.parents = tuple(parents)
