@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, get_default_dtype
+from ..tensor import Function, Tensor, get_default_dtype, is_grad_enabled
+from .elementwise import where
 
 
 def norm_axis(axis: Any, ndim: int, op: str) -> Any:
@@ -123,7 +124,22 @@ class Prod(Function):
         g = _expand_grad(g, x.shape, ctx.axis, ctx.keepdims)
         if np.all(x.data != 0):
             return g * _expand_grad(out, x.shape, ctx.axis, ctx.keepdims) / x
+        if is_grad_enabled():  # create_graph: the zero-safe product must itself be differentiable
+            return g * _product_of_others_graph(x, ctx.axis)
         return g * _product_of_others(x.data, ctx.axis)
+
+
+def _product_of_others_graph(x: Tensor, axis: Any) -> Tensor:
+    """`_product_of_others` in Tensor ops (each group as an n x n matrix with ones on the diagonal),
+    so that second derivatives of prod are right where inputs are zero."""
+    axes = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    order = [a for a in range(x.ndim) if a not in axes] + list(axes)
+    moved = x.permute(tuple(order))
+    n = _count(x.shape, axes)
+    flat = moved.reshape(moved.shape[: x.ndim - len(axes)] + (n,))
+    rows = flat.unsqueeze(-2).expand(flat.shape[:-1] + (n, n))
+    others = where(np.eye(n, dtype=bool), 1.0, rows).prod(axis=-1)
+    return others.reshape(moved.shape).permute(tuple(int(a) for a in np.argsort(order)))
 
 
 def _product_of_others(x: np.ndarray, axis: Any) -> np.ndarray:

@@ -1,0 +1,702 @@
+"""Autograd mechanics: accumulation, retain_graph, version counters, in-place rebasing, grad mode,
+hooks, deep graphs, freeing, anomaly detection, higher-order derivatives and custom Functions."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+
+
+def f64(values, requires_grad: bool = True) -> tg.Tensor:
+    """A float64 leaf tensor (exact enough for comparisons with hand-derived gradients)."""
+    return tg.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# ----------------------------------------------------------------------------------------------
+# gradient accumulation
+
+
+def test_tensor_used_twice_in_add_accumulates():
+    a = f64([1.0, -2.0, 3.0])
+    (a + a).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_tensor_used_twice_in_mul_accumulates():
+    a = f64([1.0, -2.0, 3.0])
+    (a * a).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), 2 * a.numpy())
+
+
+def test_diamond_graph_sums_both_paths():
+    x = f64([0.5, 1.5])
+    top = x * 3.0
+    left = top.exp()
+    right = top.sin()
+    (left * right).sum().backward()
+    t = 3.0 * x.numpy()
+    expected = 3.0 * (np.exp(t) * np.sin(t) + np.exp(t) * np.cos(t))
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_two_backward_calls_accumulate_into_grad():
+    x = f64([1.0, 2.0])
+    (x * x).sum().backward()
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() + 3.0)
+
+
+def test_backward_does_not_alias_shared_gradient_arrays():
+    """Two leaves receiving the same upstream gradient array must not share (and double-count) storage."""
+    a, b = f64([1.0, 2.0]), f64([3.0, 4.0])
+    (a + b).sum().backward()
+    (a + b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 2.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# retain_graph
+
+
+def test_retain_graph_allows_second_backward():
+    x = f64([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first)
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = f64([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+# ----------------------------------------------------------------------------------------------
+# version counters and in-place operations
+
+
+def test_modifying_saved_input_in_place_raises_naming_the_op():
+    x = f64([1.0, 2.0])
+    w = x * 1.0
+    y = x * w  # Mul saves w
+    w += 1
+    with pytest.raises(RuntimeError, match="Mul") as info:
+        y.sum().backward()
+    assert "in-place" in str(info.value)
+
+
+def test_modifying_saved_output_in_place_raises_naming_the_op():
+    x = f64([0.1, 0.2])
+    out = x.exp()  # Exp saves its output
+    out += 1
+    with pytest.raises(RuntimeError, match="Exp"):
+        out.sum().backward()
+
+
+def test_setitem_on_saved_nonleaf_raises_naming_the_op():
+    x = f64([1.0, 2.0, 3.0])
+    h = x * 2.0
+    y = h.log()  # Log saves its input h
+    h[0] = 5.0
+    with pytest.raises(RuntimeError, match="Log"):
+        y.sum().backward()
+
+
+def test_modifying_saved_leaf_under_no_grad_raises():
+    x, w = f64([1.0, 2.0]), f64([3.0, 4.0])
+    y = x * w
+    with tg.no_grad():
+        w += 1
+    with pytest.raises(RuntimeError, match="Mul"):
+        y.sum().backward()
+
+
+def test_inplace_on_unsaved_tensor_is_fine():
+    x = f64([1.0, 2.0])
+    h = x * 2.0
+    y = h + 1.0  # Add saves nothing, so changing h afterwards cannot corrupt its backward
+    h += 5.0
+    (y.sum() + h.sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+@pytest.mark.parametrize("update", [
+    lambda t: t.__iadd__(1.0),
+    lambda t: t.mul_(2.0),
+    lambda t: t.zero_(),
+    lambda t: t.__setitem__(0, 1.0),
+])
+def test_inplace_on_leaf_requiring_grad_refuses(update):
+    x = f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf"):
+        update(x)
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+
+
+def test_inplace_on_leaf_allowed_under_no_grad():
+    x = f64([1.0, 2.0])
+    with tg.no_grad():
+        x -= 0.5
+        x.mul_(2.0)
+    np.testing.assert_allclose(x.numpy(), [1.0, 3.0])
+    assert x.is_leaf and x.requires_grad
+
+
+def test_inplace_on_nonleaf_rebases_graph():
+    values = np.array([0.3, -1.2, 2.0])
+
+    x = f64(values)
+    h = x * 2.0
+    h *= h.detach() + 1.0  # constant factor taken before the update
+    h += x.sin()
+    h.exp().sum().backward()
+
+    x_ref = f64(values)
+    h_ref = x_ref * 2.0
+    h_ref = h_ref * (h_ref.detach() + 1.0)
+    h_ref = h_ref + x_ref.sin()
+    h_ref.exp().sum().backward()
+
+    np.testing.assert_allclose(h.numpy(), h_ref.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), x_ref.grad.numpy(), rtol=1e-12)
+    assert not h.is_leaf
+
+
+def test_inplace_multiply_by_itself_raises_like_torch():
+    x = f64([1.0, 2.0])
+    h = x * 2.0
+    h *= h  # Mul saved h as its second operand, and the update changes it
+    with pytest.raises(RuntimeError, match="Mul"):
+        h.sum().backward()
+
+
+def test_inplace_add_of_itself():
+    x = f64([1.0, 2.0])
+    h = x * 2.0
+    h += h
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_inplace_add_of_tensor_requiring_grad_into_plain_buffer():
+    buffer = tg.zeros(2, dtype=np.float64)
+    w = f64([1.0, 2.0])
+    buffer += w
+    assert not buffer.is_leaf and buffer.requires_grad
+    (buffer * buffer).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0])
+
+
+def test_setitem_on_nonleaf_gives_correct_gradients():
+    x = f64([1.0, 2.0, 3.0])
+    v = f64(10.0)
+    h = x * 3.0
+    h[1] = v * v
+    (h * f64([1.0, 2.0, 4.0], requires_grad=False)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 0.0, 12.0])
+    np.testing.assert_allclose(v.grad.numpy(), 2.0 * 2.0 * 10.0)
+
+
+def test_setitem_of_tensor_requiring_grad_into_plain_tensor():
+    buffer = tg.zeros(3, dtype=np.float64)
+    v = f64([2.0, 5.0])
+    buffer[[0, 2]] = v
+    (buffer * buffer).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), [4.0, 10.0])
+
+
+# ----------------------------------------------------------------------------------------------
+# grad mode
+
+
+def test_no_grad_records_nothing():
+    x = f64([1.0])
+    with tg.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_no_grad_does_not_leak_into_other_threads():
+    barrier = threading.Barrier(2)
+    seen = {}
+
+    def inside_no_grad():
+        with tg.no_grad():
+            barrier.wait()  # the other thread checks while this one is inside no_grad
+            barrier.wait()
+            seen["inside"] = tg.is_grad_enabled()
+
+    def other():
+        barrier.wait()
+        x = f64([1.0])
+        seen["other_enabled"] = tg.is_grad_enabled()
+        seen["other_records"] = (x * 2).requires_grad
+        barrier.wait()
+
+    threads = [threading.Thread(target=inside_no_grad), threading.Thread(target=other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"inside": False, "other_enabled": True, "other_records": True}
+    assert tg.is_grad_enabled()
+
+
+def test_grad_mode_in_new_thread_starts_enabled():
+    result = []
+    with tg.no_grad():
+        thread = threading.Thread(target=lambda: result.append(tg.is_grad_enabled()))
+        thread.start()
+        thread.join()
+    assert result == [True]
+
+
+def test_no_grad_and_enable_grad_as_decorators():
+    x = f64([1.0])
+
+    @tg.no_grad()
+    def evaluate():
+        return x * 2
+
+    @tg.enable_grad()
+    def train_step():
+        return x * 2
+
+    assert not evaluate().requires_grad
+    with tg.no_grad():
+        assert train_step().requires_grad
+    assert tg.is_grad_enabled()
+
+
+def test_nested_grad_modes_restore_state():
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        with tg.enable_grad():
+            assert tg.is_grad_enabled()
+            with tg.no_grad():
+                assert not tg.is_grad_enabled()
+            assert tg.is_grad_enabled()
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_grad_mode_restored_after_exception():
+    with pytest.raises(ValueError):
+        with tg.no_grad():
+            raise ValueError("boom")
+    assert tg.is_grad_enabled()
+
+
+def test_set_grad_enabled_context_and_call():
+    x = f64([1.0])
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+    tg.set_grad_enabled(False)
+    try:
+        assert not tg.is_grad_enabled()
+    finally:
+        tg.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+# ----------------------------------------------------------------------------------------------
+# hooks and retain_grad
+
+
+def test_hook_on_leaf_sees_and_replaces_grad():
+    x = f64([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    x.register_hook(lambda g: g * 10)
+    (x * 3.0).sum().backward()
+    np.testing.assert_allclose(seen[0], [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+
+
+def test_hook_on_nonleaf_changes_upstream_grad():
+    x = f64([1.0, 2.0])
+    h = x * 2.0
+    h.register_hook(lambda g: g * 0.5)
+    (h * h).sum().backward()
+    # d/dh = 2h, halved by the hook, then times dh/dx = 2
+    np.testing.assert_allclose(x.grad.numpy(), 0.5 * 2 * (2 * x.numpy()) * 2)
+
+
+def test_hooks_see_summed_gradient_of_tensor_used_twice():
+    x = f64([1.0, 2.0])
+    h = x * 1.0
+    seen_leaf, seen_nonleaf = [], []
+    x.register_hook(lambda g: seen_leaf.append(g.numpy().copy()))
+    h.register_hook(lambda g: seen_nonleaf.append(g.numpy().copy()))
+    (h * 2.0 + h * 3.0 + x).sum().backward()
+    assert len(seen_nonleaf) == 1 and len(seen_leaf) == 1
+    np.testing.assert_allclose(seen_nonleaf[0], [5.0, 5.0])
+    np.testing.assert_allclose(seen_leaf[0], [6.0, 6.0])
+
+
+def test_hook_handle_remove():
+    x = f64([1.0])
+    calls = []
+    handle = x.register_hook(lambda g: calls.append(1))
+    (x * 2).sum().backward()
+    handle.remove()
+    (x * 2).sum().backward()
+    assert calls == [1]
+
+
+def test_retain_grad_on_nonleaf():
+    x = f64([1.0, 2.0])
+    h = x * 3.0
+    h.retain_grad()
+    other = x * 1.0
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.numpy())
+    assert other.grad is None
+    assert h.retains_grad
+
+
+def test_retain_grad_accumulates_over_backward_calls():
+    x = f64([1.0, 2.0])
+    h = x * 3.0
+    h.retain_grad()
+    y = (h * h).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(h.grad.numpy(), 2 * 2 * h.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * h.numpy() * 3.0)
+
+
+def test_hook_and_retain_grad_on_non_requiring_tensor_refuse():
+    t = tg.tensor([1.0])
+    with pytest.raises(RuntimeError, match="register_hook"):
+        t.register_hook(lambda g: g)
+    with pytest.raises(RuntimeError, match="retain_grad"):
+        t.retain_grad()
+
+
+# ----------------------------------------------------------------------------------------------
+# deep graphs and memory
+
+
+def test_100k_op_chain_forward_and_backward():
+    x = tg.tensor(np.array([1.0]), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1e-6
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0])
+    np.testing.assert_allclose(y.numpy(), [1.1], rtol=1e-6)
+
+
+def _graph_refs():
+    """Build a small graph; return weakrefs to its intermediates and nodes, and the loss."""
+    w = f64(np.linspace(-1, 1, 6).reshape(2, 3))
+    x = tg.tensor(np.ones((4, 2)))
+    h = (x @ w).tanh()
+    e = h.exp()
+    loss = (e * h).sum()
+    refs = [weakref.ref(t) for t in (h, e)] + [weakref.ref(t.grad_fn) for t in (h, e, loss)]
+    return w, loss, refs
+
+
+@pytest.fixture
+def gc_disabled():
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_intermediates_freed_after_backward_without_gc(gc_disabled):
+    w, loss, refs = _graph_refs()
+    loss.backward()
+    del loss
+    assert all(ref() is None for ref in refs)
+    assert w.grad is not None and w.grad.shape == (2, 3)
+
+
+def test_graph_freed_without_backward_without_gc(gc_disabled):
+    _, loss, refs = _graph_refs()
+    del loss
+    assert all(ref() is None for ref in refs)
+
+
+def test_graph_with_saved_output_has_no_reference_cycles(gc_disabled):
+    _, loss, _ = _graph_refs()
+    loss.backward()
+    del loss
+    # with DEBUG_SAVEALL the collector keeps what only cycles kept alive in gc.garbage
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, (tg.Tensor, tg.Function))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert cyclic == []
+
+
+# ----------------------------------------------------------------------------------------------
+# anomaly detection
+
+
+@pytest.mark.parametrize("fn, op, kind", [
+    (lambda x: x.sqrt(), "Sqrt", "NaN"),
+    (lambda x: (x + 1.0).log(), "Log", "Inf"),
+    (lambda x: 1.0 / (x + 1.0), "Div", "Inf"),
+    (lambda x: (x * 1000.0).exp(), "Exp", "Inf"),
+])
+def test_detect_anomaly_names_forward_op(fn, op, kind):
+    x = f64([-1.0, 4.0])
+    with tg.detect_anomaly():
+        with np.errstate(all="ignore"):
+            with pytest.raises(FloatingPointError, match=op) as info:
+                fn(x)
+    assert "forward" in str(info.value) and kind in str(info.value)
+
+
+@pytest.mark.parametrize("fn, op", [(lambda x: x.sqrt() * 2.0, "Sqrt"), (lambda x: x ** 0.5 + 1.0, "Pow")])
+def test_detect_anomaly_names_backward_op(fn, op):
+    x = f64([0.0, 4.0])
+    with tg.detect_anomaly():
+        y = fn(x).sum()
+        with np.errstate(all="ignore"):
+            with pytest.raises(FloatingPointError, match=op) as info:
+                y.backward()
+    assert "backward" in str(info.value)
+
+
+def test_detect_anomaly_as_decorator_restores_state():
+    x = f64([-1.0])
+
+    @tg.detect_anomaly()
+    def run():
+        return x.sqrt()
+
+    with np.errstate(invalid="ignore"):
+        with pytest.raises(FloatingPointError):
+            run()
+        assert np.isnan(x.sqrt().item())
+
+
+def test_without_detect_anomaly_nan_propagates_silently():
+    x = f64([-1.0])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(x.sqrt().item())
+
+
+# ----------------------------------------------------------------------------------------------
+# higher-order derivatives
+
+
+def test_third_derivative_of_cube():
+    x = f64([0.5, -2.0, 3.0])
+    (d1,) = tg.grad((x ** 3).sum(), x, create_graph=True)
+    (d2,) = tg.grad(d1.sum(), x, create_graph=True)
+    (d3,) = tg.grad(d2.sum(), x)
+    np.testing.assert_allclose(d1.numpy(), 3 * x.numpy() ** 2)
+    np.testing.assert_allclose(d2.numpy(), 6 * x.numpy())
+    np.testing.assert_allclose(d3.numpy(), [6.0, 6.0, 6.0])
+    assert x.grad is None
+
+
+def test_hessian_vector_product_of_quadratic_form():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 4))
+    v = rng.standard_normal(4)
+    x = f64(rng.standard_normal(4))
+    A = tg.tensor(a)
+    f = x @ (A @ x)
+    (g,) = tg.grad(f, x, create_graph=True)
+    np.testing.assert_allclose(g.numpy(), (a + a.T) @ x.numpy())
+    (hv,) = tg.grad((g * tg.tensor(v)).sum(), x)
+    np.testing.assert_allclose(hv.numpy(), a @ v + a.T @ v, rtol=1e-12)
+
+
+def test_newton_step_on_1d_function():
+    """f(x) = x^4 - 3x^2 + x: one Newton step x - f'(x)/f''(x) computed with autograd."""
+    x0 = 2.0
+    x = f64(x0)
+    f = x ** 4 - 3 * x ** 2 + x
+    (d1,) = tg.grad(f, x, create_graph=True)
+    (d2,) = tg.grad(d1, x)
+    step = x.item() - d1.item() / d2.item()
+    expected = x0 - (4 * x0 ** 3 - 6 * x0 + 1) / (12 * x0 ** 2 - 6)
+    assert step == pytest.approx(expected, rel=1e-12)
+
+
+def test_gradient_penalty_matches_numeric():
+    """d/dW of ||d(sum tanh(x W))/dx||^2, checked against central differences."""
+    rng = np.random.default_rng(1)
+    x_val = rng.standard_normal((3, 2))
+    w_val = rng.standard_normal((2, 4))
+
+    def penalty(w_array):
+        x = f64(x_val)
+        w = tg.tensor(w_array, requires_grad=True)
+        out = (x @ w).tanh().sum()
+        (gx,) = tg.grad(out, x, create_graph=True)
+        return (gx * gx).sum(), w
+
+    value, w = penalty(w_val)
+    value.backward()
+    numeric = np.zeros_like(w_val)
+    eps = 1e-6
+    for idx in np.ndindex(w_val.shape):
+        plus, minus = w_val.copy(), w_val.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        numeric[idx] = (penalty(plus)[0].item() - penalty(minus)[0].item()) / (2 * eps)
+    np.testing.assert_allclose(w.grad.numpy(), numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_backward_with_create_graph_gives_differentiable_grad():
+    x = f64([1.5])
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    assert x.grad.requires_grad
+    (d2,) = tg.grad(x.grad.sum(), x)
+    np.testing.assert_allclose(d2.numpy(), 6 * x.numpy())
+
+
+# ----------------------------------------------------------------------------------------------
+# tg.grad
+
+
+def test_grad_does_not_touch_dot_grad():
+    x = f64([1.0, 2.0])
+    (g,) = tg.grad((x * x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+    assert x.grad is None
+
+
+def test_grad_allow_unused():
+    x, unused = f64([1.0]), f64([2.0])
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tg.grad((x * 2).sum(), [x, unused])
+    gx, gu = tg.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    np.testing.assert_allclose(gx.numpy(), [2.0])
+    assert gu is None
+
+
+def test_grad_with_respect_to_nonleaf():
+    x = f64([1.0, 2.0])
+    h = x * 3.0
+    (gh,) = tg.grad((h * h).sum(), h)
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
+
+
+def test_backward_with_gradient_for_non_scalar():
+    x = f64([[1.0, 2.0], [3.0, 4.0]])
+    y = x * x
+    upstream = np.array([[1.0, 0.5], [-1.0, 2.0]])
+    y.backward(gradient=tg.tensor(upstream))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.numpy() * upstream)
+
+
+# ----------------------------------------------------------------------------------------------
+# custom Functions
+
+
+class ScaledCube(tg.Function):
+    """y = scale * x^3 * z; exercises save_for_backward, saved_tensors and needs_input_grad."""
+
+    @staticmethod
+    def forward(ctx, x, z, scale=1.0):
+        ctx.save_for_backward(x, z)
+        ctx.scale = scale
+        return scale * x ** 3 * z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, z = ctx.saved_tensors
+        need_x, need_z = ctx.needs_input_grad
+        gx = g * ctx.scale * 3 * x * x * z if need_x else None
+        gz = g * ctx.scale * x ** 3 if need_z else None
+        return gx, gz
+
+
+def test_custom_function_gradcheck():
+    rng = np.random.default_rng(2)
+    x = f64(rng.standard_normal((2, 3)))
+    z = f64(rng.standard_normal((2, 3)))
+    assert tg.gradcheck(lambda a, b: ScaledCube.apply(a, b, scale=0.7), [x, z])
+    assert tg.gradgradcheck(lambda a, b: ScaledCube.apply(a, b, scale=0.7), [x, z])
+
+
+def test_custom_function_needs_input_grad():
+    seen = []
+
+    class Probe(tg.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            seen.append(ctx.needs_input_grad)
+            return x + y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x, y = f64([1.0]), f64([2.0], requires_grad=False)
+    Probe.apply(x, y).sum().backward()
+    assert seen == [(True, False)]
+    np.testing.assert_allclose(x.grad.numpy(), [1.0])
+    assert y.grad is None
+
+
+def test_custom_function_wrong_number_of_grads_is_an_error():
+    class Broken(tg.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    x, y = f64([1.0]), f64([2.0])
+    with pytest.raises(RuntimeError, match="Broken"):
+        Broken.apply(x, y).sum().backward()
+
+
+# ----------------------------------------------------------------------------------------------
+# detach, requires_grad_, repr
+
+
+def test_detach_cuts_graph_and_shares_data():
+    x = f64([1.0, 2.0])
+    h = x * 2.0
+    d = h.detach()
+    assert d.grad_fn is None and not d.requires_grad and d.is_leaf
+    assert np.shares_memory(d.numpy(), h.numpy())
+    (d * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), h.numpy())
+
+
+def test_requires_grad_():
+    x = tg.tensor([1.0, 2.0])
+    assert x.requires_grad_() is x
+    assert x.requires_grad and x.is_leaf
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (x * 2).requires_grad_(False)
+
+
+def test_repr():
+    assert repr(tg.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(tg.tensor([1, 2])).startswith("tensor([1, 2]")
+    assert "grad_fn=<Mul>" in repr(tg.tensor([1.0], requires_grad=True) * 2)
+    assert "dtype=float64" in repr(tg.tensor(np.array([1.0])))
