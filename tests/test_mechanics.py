@@ -700,3 +700,14 @@ def test_repr():
     assert repr(tg.tensor([1, 2])).startswith("tensor([1, 2]")
     assert "grad_fn=<Mul>" in repr(tg.tensor([1.0], requires_grad=True) * 2)
     assert "dtype=float64" in repr(tg.tensor(np.array([1.0])))
+
+
+def test_setitem_accepts_leading_size_one_dims_like_pytorch():
+    h = tg.zeros(3)
+    h[1] = tg.tensor([100.0])
+    np.testing.assert_array_equal(h.data, [0.0, 100.0, 0.0])
+    w = tg.tensor([2.0], requires_grad=True)
+    y = tg.zeros(3) * 1.0
+    y[1] = w
+    (y * tg.tensor([1.0, 5.0, 1.0])).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [5.0])

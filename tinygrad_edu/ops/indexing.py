@@ -116,6 +116,11 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
     index, repeats = _normalize_index(index)
     recording = is_grad_enabled() and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     try:
+        extra = np.ndim(value.data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
+        if extra > 0 and all(n == 1 for n in np.shape(value)[:extra]):
+            # PyTorch accepts leading size-1 dims beyond the target's (h[1] = tensor([5.])); NumPy does not
+            shape = np.shape(value)[extra:]
+            value = value.reshape(shape) if isinstance(value, Tensor) else np.reshape(value, shape)
         if recording:
             check_inplace_allowed(x, op)
             previous = Tensor._make(x.data, x.requires_grad, x.grad_fn)
