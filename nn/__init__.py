@@ -1,1 +1,20 @@
-"""Neural-network building blocks (installed as tinygrad_edu.nn), built on the public engine only."""
+"""Neural-network building blocks (installed as tinygrad_edu.nn), built on the public engine only.
+
+    from tinygrad_edu import nn
+    import tinygrad_edu.nn.functional as F
+"""
+
+from . import functional, init, utils
+from .layers import (ELU, GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Embedding, Flatten, Identity,
+                     LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Softplus, Tanh)
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                     SmoothL1Loss)
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "Dropout", "Embedding", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "GELU", "ELU", "Softplus", "Softmax",
+    "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss",
+]

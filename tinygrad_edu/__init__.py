@@ -15,10 +15,12 @@ from .autograd import grad
 from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
                        randint, randn, tensor, uniform, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import draw_graph
 from .ops import (avg_pool2d, broadcast_to, cat, chunk, clip, concatenate, conv2d, dot, dropout, expand, flatten,
-                  flip, gather, gelu, index_select, log_softmax, matmul, max_pool2d, pad, permute, repeat, reshape,
+                  flip, gather, gelu, index_select, linear, log_softmax, matmul, max_pool2d, pad, permute, repeat, reshape,
                   softmax, split, squeeze, stack, tile, unsqueeze, where)
 from .random import manual_seed
+from .serialization import load, save
 from .tensor import (Function, Tensor, detect_anomaly, enable_grad, get_default_dtype, is_grad_enabled, no_grad,
                      set_default_dtype, set_grad_enabled)
 

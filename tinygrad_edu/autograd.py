@@ -20,11 +20,11 @@ def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     extra = grad.ndim - len(shape)
     if extra < 0:
         return grad.reshape(shape)
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))  # leading axes vanish: the result owns its memory
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
     return grad.reshape(shape) if grad.shape != shape else grad
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Sequence
 
 
@@ -42,13 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_gradcheck)
 
     graph = commands.add_parser("graph", help="render the computation graph of an example model or your function")
-    try:
-        from .graph import add_graph_arguments
-    except ImportError:
-        graph.set_defaults(run=lambda args: print("graph rendering is not available", file=sys.stderr) or 2)
-    else:
-        add_graph_arguments(graph)
-        graph.set_defaults(run=_graph)
+    from .graph import add_graph_arguments
+
+    add_graph_arguments(graph)
+    graph.set_defaults(run=_graph)
     return parser
 
 

@@ -232,6 +232,12 @@ REGISTRY: list[OpInfo] = [
         (((1, 4, 4, 4), (4, 2, 2, 2), (4,)), {"groups": 2, "stride": (1, 2)}),
         (((1, 2, 4, 4), (2, 2, 3, 3), (2,)), {"padding": "same"}),
     ]),
+    OpInfo("linear", lambda x, w, b: tg.linear(x, w, b), arity=3, cases=_product(
+        [((4, 3), (2, 3), (2,)), ((2, 2, 3), (4, 3), (4,)), ((3,), (2, 3), (2,))], [{}])),
+    OpInfo("linear_no_bias", lambda x, w: tg.linear(x, w), arity=2, cases=_product([((4, 3), (2, 3))], [{}])),
+    OpInfo("cross_entropy", lambda x, **kw: tg.ops.cross_entropy(x, np.array([2, 0, 1, 2]), **kw), cases=_product(
+        [((4, 3),)], [{}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 0},
+                      {"weight": np.array([0.2, 1.0, 3.0]), "ignore_index": 1}])),
     OpInfo("unfold", lambda x: tg.ops.unfold(x, (2, 3), stride=(1, 2), padding=1, dilation=(2, 1)),
            cases=_product([((1, 2, 5, 6),)], [{}])),
     OpInfo("fold", lambda x: tg.ops.fold(x, (4, 5), 2, stride=(2, 1), padding=(0, 1)),

@@ -6,8 +6,8 @@ from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maxim
                           Sin, Softplus, Sqrt, Tanh, Where, clip, compare, gelu, where)
 from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,
                        setitem)
-from .nn import (Fold, LogSoftmax, Softmax, Unfold, avg_pool2d, conv2d, dropout, fold, log_softmax, max_pool2d,
-                 softmax, unfold)
+from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
+                 fold, linear, log_softmax, max_pool2d, softmax, unfold)
 from .reduce import LogSumExp, Max, Mean, Min, Prod, Sum, mean, norm_axis, var
 from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, broadcast_to, cast, cat, chunk,
                     concatenate, expand, flatten, flip, pad, permute, repeat, reshape, split, squeeze, stack, tile,

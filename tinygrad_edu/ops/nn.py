@@ -8,7 +8,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import random
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, is_grad_enabled
 from .indexing import gather
 from .reduce import norm_axis
 
@@ -239,3 +239,100 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=norm_axis(axis, x.ndim, "log_softmax"))
+
+
+class Linear(Function):
+    """x @ weight.T + bias in one node (weight is (out_features, in_features), as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        out = np.matmul(x, weight.T)
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, *need_b = ctx.needs_input_grad
+        gx = g @ weight if need_x else None
+        gw = gb = None
+        if need_w:
+            g2, x2 = (g, x) if g.ndim == 2 else (g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
+            gw = g2.T @ x2  # a fresh (out, in) array, so it becomes .grad without a copy
+        if need_b and need_b[0]:
+            gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return (gx, gw, gb) if need_b else (gx, gw)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Affine map y = x W^T + b over the last axis of `x`."""
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; the input's last "
+            f"dimension must equal in_features = {weight.shape[1] if weight.ndim == 2 else '?'}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of logits (N, C) against class indices (N,), fused and stable:
+    the backward is softmax minus one-hot, with class weights and ignored targets."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight=None, ignore_index=-100, reduction="mean"):
+        n = logits.shape[0]
+        rows = np.arange(n)
+        keep = target != ignore_index
+        safe_target = np.where(keep, target, 0)
+        shifted = logits - np.max(logits, axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = np.sum(exp, axis=1, keepdims=True)
+        picked = shifted[rows, safe_target] - np.log(total[:, 0])
+        scale = keep.astype(logits.dtype) if weight is None else np.where(keep, weight[safe_target], 0).astype(logits.dtype)
+        losses = -picked * scale
+        if reduction == "mean":
+            denominator = scale.sum()
+            scale = scale / denominator
+            out = losses.sum() / denominator
+        elif reduction == "sum":
+            out = losses.sum()
+        else:
+            out = losses
+        ctx.reduction = reduction
+        ctx.rows, ctx.target, ctx.scale = rows, safe_target, scale
+        exp /= total
+        ctx.save_for_backward(logits, exp)
+        return np.asarray(out, dtype=logits.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        logits, probabilities = ctx.saved_tensors
+        if is_grad_enabled():  # recorded backward: softmax as a graph op, so it can be differentiated again
+            probabilities = logits.softmax(axis=1)
+        one_hot = np.zeros(probabilities.shape, dtype=probabilities.dtype)
+        one_hot[ctx.rows, ctx.target] = 1.0
+        weight = (g.reshape(-1, 1) if ctx.reduction == "none" else g) * ctx.scale.reshape(-1, 1)
+        return ((probabilities - one_hot) * weight,) + (None,) * (len(ctx.parents) - 1)
+
+
+def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
+    """Fused softmax cross-entropy for logits (N, C) and integer class indices (N,)."""
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if logits.ndim != 2 or target.shape != logits.shape[:1] or target.dtype.kind not in "iu":
+        raise ValueError(
+            f"cross_entropy: expects logits (N, C) and integer targets (N,), got {logits.shape} and "
+            f"{target.shape} {target.dtype}"
+        )
+    valid = target[target != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= logits.shape[1]):
+        raise IndexError(f"cross_entropy: target {int(valid.min() if valid.min() < 0 else valid.max())} is out "
+                         f"of range for {logits.shape[1]} classes")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    weight_array = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    return CrossEntropy.apply(logits, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction)

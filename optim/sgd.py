@@ -1,0 +1,44 @@
+"""Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor
+
+from .optimizer import Optimizer, ParamsT
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD: `g += wd*p; buf = momentum*buf + (1-dampening)*g` (the first buffer is `g` itself);
+    `g = g + momentum*buf` with Nesterov else `g = buf`; `p -= lr*g`."""
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        for key in ("lr", "momentum", "weight_decay"):
+            self._check_range(options, key)
+        if options.get("nesterov") and (options.get("momentum", 0) <= 0 or options.get("dampening", 0) != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                             f"momentum={options.get('momentum')}, dampening={options.get('dampening')}")
+
+    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        if weight_decay != 0:
+            grad = grad + weight_decay * param.data
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = tg.tensor(grad)
+            else:
+                buf.data *= momentum
+                buf.data += (1 - float(group["dampening"])) * grad
+            grad = grad + momentum * buf.data if group["nesterov"] else buf.data
+        param.data -= lr * grad
