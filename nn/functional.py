@@ -26,9 +26,8 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b with `weight` of shape (out_features, in_features)."""
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    """y = x W^T + b with `weight` of shape (out_features, in_features) (one fused engine op)."""
+    return tg.linear(input, weight, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
@@ -463,6 +462,11 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, igno
     target = _as_tensor(target)
     n_classes = input.shape[class_dim]
     weight = None if weight is None else _as_tensor(weight)
+    if input.ndim == 2 and target.dtype.kind in "iu" and label_smoothing == 0:
+        if weight is not None:
+            _class_weight_view(weight, input, class_dim, "cross_entropy")  # validates the weight's shape
+        return tg.ops.cross_entropy(input, target, None if weight is None else weight.detach(), ignore_index,
+                                    reduction)
     log_prob = input.log_softmax(class_dim)
     if target.dtype.kind == "f":
         if target.shape != input.shape:

@@ -325,13 +325,14 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index:
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if logits.ndim != 2 or target.shape != logits.shape[:1] or target.dtype.kind not in "iu":
         raise ValueError(
-            f"cross_entropy: expects logits (N, C) and integer targets (N,), got {logits.shape} and "
-            f"{target.shape} {target.dtype}"
+            f"cross_entropy: expects logits (N, C) and integer targets (N,), got logits {logits.shape} and "
+            f"targets {target.shape} {target.dtype} (expected target shape {logits.shape[:1]})"
         )
-    valid = target[target != ignore_index]
-    if valid.size and (valid.min() < 0 or valid.max() >= logits.shape[1]):
-        raise IndexError(f"cross_entropy: target {int(valid.min() if valid.min() < 0 else valid.max())} is out "
-                         f"of range for {logits.shape[1]} classes")
+    n_classes = logits.shape[1]
+    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+    if bad.any():
+        raise IndexError(f"cross_entropy: target {target[bad].flat[0]} is out of bounds for {n_classes} classes "
+                         f"(valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     weight_array = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
