@@ -303,7 +303,7 @@ class CrossEntropy(Function):
         else:
             out = losses
         ctx.reduction = reduction
-        ctx.rows, ctx.target, ctx.scale = rows, safe_target, scale
+        ctx._rows, ctx._target, ctx._scale = rows, safe_target, scale  # backward's constants
         exp /= total
         ctx.save_for_backward(logits, exp)
         return np.asarray(out, dtype=logits.dtype)
@@ -314,8 +314,8 @@ class CrossEntropy(Function):
         if is_grad_enabled():  # recorded backward: softmax as a graph op, so it can be differentiated again
             probabilities = logits.softmax(axis=1)
         one_hot = np.zeros(probabilities.shape, dtype=probabilities.dtype)
-        one_hot[ctx.rows, ctx.target] = 1.0
-        weight = (g.reshape(-1, 1) if ctx.reduction == "none" else g) * ctx.scale.reshape(-1, 1)
+        one_hot[ctx._rows, ctx._target] = 1.0
+        weight = (g.reshape(-1, 1) if ctx.reduction == "none" else g) * ctx._scale.reshape(-1, 1)
         return ((probabilities - one_hot) * weight,) + (None,) * (len(ctx.parents) - 1)
 
 
