@@ -83,6 +83,13 @@ ARITHMETIC = [
     case("pow_negative", *same(lambda a: a ** -2), nonzero(4)),
     case("rpow", *same(lambda a: 2.0 ** a), normal(4)),
     case("square_sub", *same(lambda a, b: (a - b) ** 2), normal(3, 2), normal(2)),
+    case("remainder", *same(lambda a, b: a % b), const([[3.3, -3.7, 0.4], [5.2, -0.6, 2.9]]), const([1.5, 1.1, -0.7])),
+    case("linear_fused", lambda x, w, b: tg.linear(x, w, b), torch.nn.functional.linear, normal(2, 4, 3), normal(5, 3),
+         normal(5)),
+    case("cross_entropy_fused", lambda x, w: tg.ops.cross_entropy(x, np.array([1, 0, 3, 3]), weight=w.data,
+                                                                   ignore_index=0),
+         lambda x, w: torch.nn.functional.cross_entropy(x, t(np.array([1, 0, 3, 3])), weight=w.detach(),
+                                                        ignore_index=0), normal(4, 5), positive(5)),
 ]
 
 MATMUL = [

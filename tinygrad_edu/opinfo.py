@@ -139,6 +139,7 @@ REGISTRY: list[OpInfo] = [
     OpInfo("sub", lambda x, y: x - y, arity=2),
     OpInfo("mul", lambda x, y: x * y, arity=2),
     OpInfo("div", lambda x, y: x / y, arity=2, domains=((-2.0, 2.0), (0.5, 2.0))),
+    OpInfo("remainder", lambda x, y: x % y, arity=2, domains=((3.2, 3.8), (1.5, 1.55))),
     OpInfo("rsub_scalar", lambda x: 1.5 - x),
     OpInfo("rdiv_scalar", lambda x: 2.0 / x, domains=((0.5, 2.0),)),
     OpInfo("pow", lambda x, y: x ** y, arity=2, domains=((0.3, 2.0), (-2.0, 2.0))),

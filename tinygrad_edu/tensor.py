@@ -632,6 +632,18 @@ class Tensor:
     def __rpow__(self, other: Any) -> Tensor:
         return ops.Pow.apply(other, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.floor_divide(other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 

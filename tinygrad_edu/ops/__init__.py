@@ -1,7 +1,7 @@
 """Every operation of the engine: `Function` subclasses (forward and backward side by side) and the
 functions built on them."""
 
-from .arithmetic import Abs, Add, Div, MatMul, Mul, Neg, Pow, Sub, dot, matmul
+from .arithmetic import Abs, Add, Div, MatMul, Mul, Neg, Pow, Remainder, Sub, dot, floor_divide, matmul
 from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
                           Sin, Softplus, Sqrt, Tanh, Where, clip, compare, gelu, where)
 from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,

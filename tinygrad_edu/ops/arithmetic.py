@@ -78,6 +78,30 @@ class Pow(Function):
         return gx, gy
 
 
+class Remainder(Function):
+    """x - y * floor(x / y), the sign following the divisor (Python's %, PyTorch's remainder)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(np.floor_divide(x, y))
+        return np.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        (quotient,) = ctx.saved_tensors
+        return g, (-(g * quotient) if ctx.needs_input_grad[1] else None)
+
+
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """x // y rounded towards minus infinity; piecewise constant, so outside the graph."""
+    a = x.data if isinstance(x, Tensor) else x
+    b = y.data if isinstance(y, Tensor) else y
+    try:
+        return Tensor._make(np.asarray(np.floor_divide(a, b)))
+    except ValueError as err:
+        raise ValueError(f"floor_divide: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+
+
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
