@@ -23,5 +23,8 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q
 
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) build *.egg-info

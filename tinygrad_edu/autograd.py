@@ -136,7 +136,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             captured[node] = grad
         if node._retain is not None and node._retain() is not None:
             _accumulate(node._retain(), grad, create_graph, set())
-        if node._versions or node._out_ref is not None:
+        if node._saved_version is not None or node._out_modified:
             node._check_versions()
         if anomaly:
             # the ops inside a backward formula are checked as this node's backward, not as forwards

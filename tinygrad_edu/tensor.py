@@ -188,9 +188,9 @@ class Function:
     __slots__ = ("parents", "shape", "dtype", "_saved", "__dict__", "__weakref__")
     exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
     # rarely set per node; class defaults keep node creation to a few stores
-    _versions: tuple = ()  # (input tensor, its version when saved) for the in-place check
+    _saved_version = None  # sum of the saved input tensors' versions when saved (in-place check)
     _out_array = None  # the output array, when forward saved it
-    _out_ref = None  # weak reference to the output tensor, for its version check
+    _out_modified = False  # set by in-place ops on the output tensor after forward saved it
     _hooks = None  # hooks registered on the output tensor (a non-leaf)
     _retain = None  # weak reference to the output tensor when it retains its grad
 
@@ -302,52 +302,51 @@ class Function:
         return result
 
     def _resolve_saved(self, args: Sequence[Any], result: Tensor, raw: Any) -> None:
-        """Turn saved arrays that are inputs into their tensors and the output into a marker
-        (the output array is kept, the output tensor only weakly: no reference cycle)."""
+        """Turn saved arrays that are inputs into their tensors and the output into a marker.
+
+        The output array is kept, never the output tensor (no reference cycle). Versions only grow,
+        so the sum of the saved inputs' versions changes exactly when one of them is modified."""
         saved = []
-        versions = []
+        version = None
         for value in self._saved:
             if type(value) is np.ndarray or isinstance(value, np.generic):
                 if value is raw or value is result.data:
                     self._out_array = result.data
-                    self._out_ref = weakref.ref(result)
                     value = _OUTPUT
                 else:
                     for a in args:
                         if isinstance(a, Tensor) and a.data is value:
-                            versions.append((a, a._version))
+                            version = a._version if version is None else version + a._version
                             value = a
                             break
             saved.append(value)
         self._saved = tuple(saved)
-        if versions:
-            self._versions = tuple(versions)
+        self._saved_version = version
 
     def _check_versions(self) -> None:
-        """Check that no saved tensor was modified in place since forward (version counters)."""
+        """Raise if a saved tensor (or the saved output) was modified in place since forward."""
         saved = self._saved
         if saved is None or saved is _FREED:
             return
-        for t, version in self._versions:
-            if t._version != version:
+        if self._saved_version is not None:
+            tensors = [v for v in saved if isinstance(v, Tensor)]
+            if sum(t._version for t in tensors) != self._saved_version:
+                shapes = ", ".join(str(t.shape) for t in tensors)
                 raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {t.shape} that this op saved for backward was "
-                    f"modified by an in-place operation (version {version} -> {t._version}); "
-                    "use an out-of-place operation (x = x + y instead of x += y) or clone() first"
+                    f"{self.name()}: a tensor this op saved for backward (shapes: {shapes}) was modified by an "
+                    "in-place operation; use an out-of-place operation (x = x + y instead of x += y) or "
+                    "clone() before modifying it"
                 )
-        if self._out_ref is not None:
-            out = self._out_ref()
-            if out is not None and out._version != 0:
-                raise RuntimeError(
-                    f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
-                    "modified by an in-place operation; use an out-of-place operation instead"
-                )
+        if self._out_modified:
+            raise RuntimeError(
+                f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
+                "modified by an in-place operation; use an out-of-place operation instead"
+            )
 
     def _release(self) -> None:
         if self._saved is not None:
             self._saved = _FREED
-            self._versions = ()
-            self._out_array = self._out_ref = None
+            self._saved_version = self._out_array = None
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:

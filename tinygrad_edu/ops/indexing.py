@@ -104,8 +104,16 @@ def check_inplace_allowed(x: Tensor, op: str) -> None:
         )
 
 
+def _mark_modified(x: Tensor) -> None:
+    """Tell the node that produced `x` when it saved `x` as its output: backward must refuse."""
+    node = x.grad_fn
+    if node is not None and node._out_array is x.data:
+        node._out_modified = True
+
+
 def _rebase(x: Tensor, result: Tensor) -> None:
     """Make `x` hold `result`'s values and take its place in the graph (an in-place op)."""
+    _mark_modified(x)
     np.copyto(x.data, result.data, casting="unsafe")
     x.grad_fn = result.grad_fn
     x._requires_grad = True
@@ -127,6 +135,7 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
             _rebase(x, SetItem.apply(previous, value, index=index, repeats=repeats))
         else:
             x.data[index] = value.data if isinstance(value, Tensor) else value
+            _mark_modified(x)
     except (IndexError, ValueError) as err:
         raise type(err)(f"{op}: cannot assign a value of shape {np.shape(value)} to index "
                         f"{_describe(index)} of a tensor of shape {x.shape}: {err}") from None
@@ -145,6 +154,7 @@ def inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tens
     else:
         try:
             ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
+            _mark_modified(x)
         except (TypeError, ValueError) as err:
             raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
                             f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
