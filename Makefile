@@ -21,7 +21,7 @@ demo: $(VENV)/.installed
 	$(PY) -m tinygrad_edu demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

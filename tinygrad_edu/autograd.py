@@ -69,15 +69,15 @@ def _dependencies(nodes: list[Function]) -> dict[Function, int]:
     """Count, for every node reachable from `nodes`, how many edges of the graph point to it."""
     deps: dict[Function, int] = {}
     stack = list(nodes)
-    seen = set(nodes)
     while stack:
-        node = stack.pop()
-        for parent in node.parents:
-            if isinstance(parent, Function):
-                deps[parent] = deps.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
+        for parent in stack.pop().parents:
+            if parent is not None and isinstance(parent, Function):
+                count = deps.get(parent)
+                if count is None:
+                    deps[parent] = 1
                     stack.append(parent)
+                else:
+                    deps[parent] = count + 1
     return deps
 
 

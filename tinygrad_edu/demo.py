@@ -1,40 +1,120 @@
-"""`tinygrad-edu demo`: train a tiny MLP written with raw Tensor ops on spiral data."""
+"""`tinygrad-edu demo` (what `make demo` runs): train a small MLP on spiral data and draw what happened.
+
+Spiral data (100 points per class, 3 classes), a 2-64-64-3 ReLU network from `nn`, `optim.Adam`, a
+progress bar; then the loss curve, the decision boundary (both need matplotlib) and the model's
+computation graph (graphviz-pure, always) are written as PNG images to the output folder.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu.data.datasets import spiral
+
+EXTRA_HINT = 'pip install "tinygrad-edu[examples]"'
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    """The demo's options: output folder, training steps, hidden width, learning rate and seed."""
+    parser.add_argument("--out", type=Path, default=Path("demo_out"), help="folder for the images (default ./demo_out)")
+    parser.add_argument("--steps", type=int, default=1500, help="full-batch training steps (default 1500)")
+    parser.add_argument("--hidden", type=int, default=64, help="units in each of the two hidden layers (default 64)")
+    parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (default 0.01)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial weights (default 0)")
+
+
+def _progress(steps: int) -> Iterator[int]:
+    """A tqdm progress bar over the steps when tqdm is installed, else a plain range."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iter(range(steps))
+    return iter(tqdm(range(steps), desc="training", file=sys.stderr, mininterval=0.25))
+
+
+def _matplotlib() -> Any:
+    """matplotlib.pyplot on the Agg backend, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def build_model(hidden: int) -> Any:
+    """The demo network: 2 inputs, two hidden ReLU layers of `hidden` units, 3 class scores."""
+    from . import nn
+
+    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 3))
+
+
+def _plot_loss(plt: Any, losses: Iterable[float], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(list(losses))
+    ax.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def _plot_boundary(plt: Any, model: Any, x: np.ndarray, y: np.ndarray, path: Path) -> None:
+    grid_x, grid_y = np.meshgrid(np.linspace(-1.1, 1.1, 200), np.linspace(-1.1, 1.1, 200))
+    points = np.c_[grid_x.ravel(), grid_y.ravel()].astype(x.dtype)
+    with tg.no_grad():
+        regions = model(tg.tensor(points)).numpy().argmax(axis=1).reshape(grid_x.shape)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.contourf(grid_x, grid_y, regions, levels=[-0.5, 0.5, 1.5, 2.5], cmap="brg", alpha=0.25)
+    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="brg", s=12, edgecolors="k", linewidths=0.3)
+    ax.set(title="decision boundary", xticks=[], yticks=[], aspect="equal")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """Train, print the final accuracy, write the images and print their paths; returns the exit code."""
+    from . import nn, optim
+    from .graph import trace_modules
+
     tg.manual_seed(args.seed)
-    x_np, y_np = spiral(100, 3, rng=np.random.default_rng(args.seed), as_numpy=True)
+    x_np, y_np = tg.data.datasets.spiral(100, 3, rng=args.seed, as_numpy=True)
     x, y = tg.tensor(x_np), tg.tensor(y_np)
-    w1 = (tg.randn(2, 64) * np.sqrt(2 / 2)).detach().requires_grad_()
-    b1 = tg.zeros(64, requires_grad=True)
-    w2 = (tg.randn(64, 3) * np.sqrt(2 / 64)).detach().requires_grad_()
-    b2 = tg.zeros(3, requires_grad=True)
-    params = [w1, b1, w2, b2]
-    lr = 1.0
-    for step in range(args.steps + 1):
-        logits = (x @ w1 + b1).relu() @ w2 + b2
-        loss = -logits.log_softmax(axis=1)[np.arange(len(y_np)), y_np].mean()
-        for p in params:
-            p.grad = None
+    model = build_model(args.hidden)
+    optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    print(f"spiral data: {len(y_np)} points, 3 classes; "
+          f"model: 2-{args.hidden}-{args.hidden}-3 MLP, Adam lr {args.lr:g}")
+    losses = []
+    for _ in _progress(args.steps):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
         loss.backward()
-        with tg.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        if step % (args.steps // 10 or 1) == 0:
-            accuracy = (logits.argmax(axis=1) == y).float().mean().item()
-            print(f"step {step:5d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")
+        optimizer.step()
+        losses.append(loss.item())
+    with tg.no_grad():
+        accuracy = float((model(x).numpy().argmax(axis=1) == y_np).mean())
+    print(f"final loss: {losses[-1]:.4f}")
+    print(f"final training accuracy: {accuracy:.4f}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with trace_modules(model) as trace:
+        loss = nn.functional.cross_entropy(model(x), y)
+    loss.name = "loss"
+    graph_path = tg.draw_graph(loss, module=model, trace=trace).render(args.out / "graph.png", format="png")
+    plt = _matplotlib()
+    if plt is None:
+        print(f"matplotlib is not installed, so no loss curve or decision boundary; for the plots: {EXTRA_HINT}")
+    else:
+        _plot_loss(plt, losses, args.out / "loss_curve.png")
+        _plot_boundary(plt, model, x_np, y_np, args.out / "decision_boundary.png")
+        print(f"loss curve: {args.out / 'loss_curve.png'}")
+        print(f"decision boundary: {args.out / 'decision_boundary.png'}")
+    print(f"computation graph: {graph_path}")
     return 0

@@ -191,6 +191,7 @@ class Function:
     _saved_version = None  # sum of the saved input tensors' versions when saved (in-place check)
     _out_array = None  # the output array, when forward saved it
     _out_modified = False  # set by in-place ops on the output tensor after forward saved it
+    _wrap_saved = False  # True when saved values include the output or arrays to wrap as Tensors
     _hooks = None  # hooks registered on the output tensor (a non-leaf)
     _retain = None  # weak reference to the output tensor when it retains its grad
 
@@ -224,6 +225,8 @@ class Function:
             )
         if saved is None:
             return ()
+        if not self._wrap_saved:
+            return saved
         result = []
         for value in saved:
             if value is _OUTPUT:
@@ -308,20 +311,26 @@ class Function:
         so the sum of the saved inputs' versions changes exactly when one of them is modified."""
         saved = []
         version = None
+        wrap = False
         for value in self._saved:
             if type(value) is np.ndarray or isinstance(value, np.generic):
                 if value is raw or value is result.data:
                     self._out_array = result.data
                     value = _OUTPUT
+                    wrap = True
                 else:
                     for a in args:
                         if isinstance(a, Tensor) and a.data is value:
                             version = a._version if version is None else version + a._version
                             value = a
                             break
+                    else:
+                        wrap = True
             saved.append(value)
         self._saved = tuple(saved)
         self._saved_version = version
+        if wrap:
+            self._wrap_saved = True
 
     def _check_versions(self) -> None:
         """Raise if a saved tensor (or the saved output) was modified in place since forward."""
@@ -329,9 +338,12 @@ class Function:
         if saved is None or saved is _FREED:
             return
         if self._saved_version is not None:
-            tensors = [v for v in saved if isinstance(v, Tensor)]
-            if sum(t._version for t in tensors) != self._saved_version:
-                shapes = ", ".join(str(t.shape) for t in tensors)
+            version = 0
+            for value in saved:
+                if isinstance(value, Tensor):
+                    version += value._version
+            if version != self._saved_version:
+                shapes = ", ".join(str(t.shape) for t in saved if isinstance(t, Tensor))
                 raise RuntimeError(
                     f"{self.name()}: a tensor this op saved for backward (shapes: {shapes}) was modified by an "
                     "in-place operation; use an out-of-place operation (x = x + y instead of x += y) or "

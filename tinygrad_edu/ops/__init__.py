@@ -3,7 +3,7 @@ functions built on them."""
 
 from .arithmetic import Abs, Add, Div, MatMul, Mul, Neg, Pow, Remainder, Sub, dot, floor_divide, matmul
 from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
-                          Sin, Softplus, Sqrt, Tanh, Where, clip, compare, gelu, where)
+                          SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, clip, compare, gelu, where)
 from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,
                        setitem)
 from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
