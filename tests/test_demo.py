@@ -30,6 +30,8 @@ def final_accuracy(stdout: str) -> float:
 def test_demo_trains_and_writes_images(tmp_path: Path) -> None:
     out = run_demo(tmp_path).stdout
     assert final_accuracy(out) >= 0.95
+    reported = [float(v) for v in re.findall(r"step +\d+  loss ([\d.]+)", out)]
+    assert len(reported) >= 5 and reported[-1] < reported[0] / 4, out  # the printed loss goes down
     for label, name in (("loss curve", "loss_curve.png"), ("decision boundary", "decision_boundary.png"),
                         ("computation graph", "graph.png")):
         path = tmp_path / "demo_out" / name

@@ -92,12 +92,15 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"spiral data: {len(y_np)} points, 3 classes; "
           f"model: 2-{args.hidden}-{args.hidden}-3 MLP, Adam lr {args.lr:g}")
     losses = []
-    for _ in _progress(args.steps):
+    report_every = max(1, args.steps // 5)
+    for step in _progress(args.steps):
         loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
+        if step % report_every == 0:
+            print(f"step {step:5d}  loss {losses[-1]:.4f}", flush=True)
     with tg.no_grad():
         accuracy = float((model(x).numpy().argmax(axis=1) == y_np).mean())
     print(f"final loss: {losses[-1]:.4f}")
