@@ -361,6 +361,10 @@ NN = [
     ]
 ] + [
     case("max_pool2d_unbatched", lambda x: tg.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 2), normal(3, 4, 4)),
+    case("max_pool2d_k2_ties_go_to_first", lambda x: tg.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 2),
+         lambda rng: np.floor(rng.standard_normal((2, 3, 6, 7)))),
+    case("max_pool2d_k3_s1_ties_go_to_first", lambda x: tg.max_pool2d(x, 3, 1), lambda x: F.max_pool2d(x, 3, 1),
+         lambda rng: np.floor(rng.standard_normal((2, 3, 6, 7)))),
     case("unfold", lambda x: tg.ops.unfold(x, (2, 3), stride=(1, 2), padding=1, dilation=(2, 1)),
          lambda x: F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)), normal(2, 3, 6, 7)),
     case("fold", lambda c: tg.ops.fold(c, (5, 6), (2, 3), stride=(1, 2), padding=1, dilation=(2, 1)),

@@ -36,7 +36,8 @@ _HIGHLIGHT = "#d62728"
 _GRAD_STOPS = ((0.0, (27, 31, 94)), (0.25, (47, 111, 214)), (0.5, (43, 179, 163)), (0.75, (242, 201, 76)),
                (1.0, (215, 48, 31)))
 _ZERO_GRAD, _BAD_GRAD = "#9e9e9e", "#ff00ff"
-_HIDDEN_ARGS = {"in_shape", "sizes", "repeats", "in_dtype", "crop", "geometry", "index"}
+_HIDDEN_ARGS = {"in_shape", "in_size", "sizes", "repeats", "in_dtype", "crop", "index", "kernel_size", "stride",
+                "dilation", "batch_columns"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -241,9 +242,9 @@ def _op_arguments(node: Function) -> list[str]:
     """The key arguments of an op, as shown under its name (axis, kernel/stride, index, ...)."""
     args = getattr(node, "__dict__", {})
     lines = []
-    if "geometry" in args:
-        *_, kernel, stride, dilation = args["geometry"]
-        line = f"kernel={kernel} stride={stride}"
+    if "kernel_size" in args:
+        line = f"kernel={args['kernel_size']}" + (f" stride={args['stride']}" if "stride" in args else "")
+        dilation = args.get("dilation", (1, 1))
         lines.append(line + (f" dilation={dilation}" if tuple(dilation) != (1, 1) else ""))
     if "crop" in args:
         lines.append("pad before=" + _fmt_value(tuple(s.start for s in args["crop"])))

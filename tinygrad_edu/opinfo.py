@@ -244,8 +244,9 @@ REGISTRY: list[OpInfo] = [
     OpInfo("fold", lambda x: tg.ops.fold(x, (4, 5), 2, stride=(2, 1), padding=(0, 1)),
            cases=_product([((2, 8, 12),)], [{}])),
     OpInfo("max_pool2d", lambda x, **kw: tg.max_pool2d(x, **kw), distinct=True, cases=_product(
-        [((1, 2, 4, 4),)], [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
-                            {"kernel_size": (2, 3), "stride": (2, 1)}])),
+        [((1, 2, 4, 4),), ((2, 1, 5, 7),)], [{"kernel_size": 2}, {"kernel_size": (2, 3)},
+                                             {"kernel_size": 3, "stride": 1, "padding": 1},
+                                             {"kernel_size": (2, 3), "stride": (2, 1)}])),
     OpInfo("avg_pool2d", lambda x, **kw: tg.avg_pool2d(x, **kw), cases=_product(
         [((1, 2, 4, 4),)], [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}])),
     OpInfo("dropout", _dropout, cases=_product([((4, 5),)], [{"p": 0.3}, {"p": 0.0}])),

@@ -6,7 +6,7 @@ from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maxim
                           SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, clip, compare, gelu, where)
 from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,
                        setitem)
-from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
+from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, MaxPool2d, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
                  fold, linear, log_softmax, max_pool2d, softmax, unfold)
 from .reduce import LogSumExp, Max, Mean, Min, Prod, Sum, mean, norm_axis, var
 from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, broadcast_to, cast, cat, chunk,

@@ -56,50 +56,68 @@ def _out_size(size: int, kernel: int, stride: int, dilation: int) -> int:
 
 
 class Unfold(Function):
-    """im2col: (N, C, H, W) -> (N, C*kh*kw, L), one column per sliding-window position."""
+    """im2col: (N, C, H, W) -> (N, C*kh*kw, L), one column per sliding-window position.
+
+    With `batch_columns` the columns of all images sit side by side, (C*kh*kw, N*L), so a
+    convolution of the whole batch is one matrix product."""
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, dilation):
+    def forward(ctx, x, kernel_size, stride, dilation, batch_columns=False):
         (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
         n, c, h, w = x.shape
         oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
-        ctx.geometry = ((h, w), kernel_size, stride, dilation)
+        ctx.in_size, ctx.kernel_size, ctx.stride, ctx.dilation = (h, w), kernel_size, stride, dilation
+        ctx.batch_columns = batch_columns
         windows = sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
         windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kh, kw), a view
+        if batch_columns:
+            return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
         return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
     @staticmethod
     def backward(ctx, g):
-        size, kernel_size, stride, dilation = ctx.geometry
-        return Fold.apply(g, output_size=size, kernel_size=kernel_size, stride=stride, dilation=dilation)
+        return Fold.apply(g, output_size=ctx.in_size, kernel_size=ctx.kernel_size, stride=ctx.stride,
+                          dilation=ctx.dilation, batch_columns=ctx.batch_columns)
 
 
 class Fold(Function):
-    """col2im: (N, C*kh*kw, L) -> (N, C, H, W), summing overlapping windows (unfold's adjoint)."""
+    """col2im: (N, C*kh*kw, L) -> (N, C, H, W), summing overlapping windows (unfold's adjoint);
+    `batch_columns` takes Unfold's (C*kh*kw, N*L) layout."""
 
     @staticmethod
-    def forward(ctx, cols, output_size, kernel_size, stride, dilation):
+    def forward(ctx, cols, output_size, kernel_size, stride, dilation, batch_columns=False):
         (h, w), (kh, kw), (sh, sw), (dh, dw) = output_size, kernel_size, stride, dilation
         oh, ow = _out_size(h, kh, sh, dh), _out_size(w, kw, sw, dw)
-        n, ckk, length = cols.shape
+        if batch_columns:
+            ckk, length = cols.shape
+            n = length // max(oh * ow, 1)
+        else:
+            n, ckk, length = cols.shape
+            length *= n
         c = ckk // (kh * kw)
-        if c * kh * kw != ckk or oh * ow != length:
+        if c * kh * kw != ckk or n * oh * ow != length:
+            expected = f"(C*{kh * kw}, N*{oh * ow})" if batch_columns else f"(N, C*{kh * kw}, {oh * ow})"
             raise ValueError(
                 f"fold: input of shape {cols.shape} does not match output size {output_size}, kernel "
-                f"{kernel_size}, stride {stride}, dilation {dilation} (expected ({n}, C*{kh * kw}, {oh * ow}))"
+                f"{kernel_size}, stride {stride}, dilation {dilation} (expected {expected})"
             )
-        ctx.geometry = (kernel_size, stride, dilation)
-        blocks = cols.reshape(n, c, kh, kw, oh, ow)
+        ctx.kernel_size, ctx.stride, ctx.dilation, ctx.batch_columns = kernel_size, stride, dilation, batch_columns
         out = np.zeros((n, c, h, w), dtype=cols.dtype)
+        if batch_columns:
+            blocks, target = cols.reshape(c, kh, kw, n, oh, ow), out.transpose(1, 0, 2, 3)
+        else:
+            blocks, target = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 0, 4, 5), out.transpose(1, 0, 2, 3)
         for i in range(kh):  # loop over kernel offsets only; every pixel and image at once
             for j in range(kw):
-                out[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += blocks[:, :, i, j]
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                target[:, :, rows, columns] += blocks[:, i, j]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        kernel_size, stride, dilation = ctx.geometry
-        return Unfold.apply(g, kernel_size=kernel_size, stride=stride, dilation=dilation)
+        return Unfold.apply(g, kernel_size=ctx.kernel_size, stride=ctx.stride, dilation=ctx.dilation,
+                            batch_columns=ctx.batch_columns)
 
 
 def _check_4d(x: Tensor, op: str) -> None:
@@ -108,8 +126,9 @@ def _check_4d(x: Tensor, op: str) -> None:
 
 
 def unfold(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-           pad_value: float = 0.0) -> Tensor:
-    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), as torch's F.unfold."""
+           pad_value: float = 0.0, batch_columns: bool = False) -> Tensor:
+    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L), as torch's F.unfold
+    (or (C*kh*kw, N*L) with `batch_columns`)."""
     _check_4d(x, "unfold")
     kernel, stride, dilation = _pair(kernel_size, "kernel_size", "unfold"), _pair(stride, "stride", "unfold"), \
         _pair(dilation, "dilation", "unfold")
@@ -123,7 +142,7 @@ def unfold(x: Tensor, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilat
         raise ValueError(
             f"unfold: kernel {kernel} with dilation {dilation} does not fit in the padded input of size {(h, w)}"
         )
-    return Unfold.apply(x, kernel_size=kernel, stride=stride, dilation=dilation)
+    return Unfold.apply(x, kernel_size=kernel, stride=stride, dilation=dilation, batch_columns=batch_columns)
 
 
 def fold(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -164,20 +183,22 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     if isinstance(padding, tuple) and len(padding) == 4:
         x = x.pad(((0, 0), (0, 0), padding[:2], padding[2:]))
         padding = 0
-    cols = unfold(x, (kh, kw), stride2, padding, dilation2)  # (N, C*kh*kw, L)
-    length = cols.shape[2]
+    cols = unfold(x, (kh, kw), stride2, padding, dilation2, batch_columns=True)  # (C*kh*kw, N*L)
     if groups == 1:
-        out = weight.reshape(f, c * kh * kw) @ cols
+        out = weight.reshape(f, c * kh * kw) @ cols  # the whole batch in one matrix product
     else:
-        cols = cols.reshape(n, groups, cg * kh * kw, length)
-        out = (weight.reshape(groups, f // groups, cg * kh * kw) @ cols).reshape(n, f, length)
+        grouped = cols.reshape(groups, cg * kh * kw, cols.shape[1])
+        out = (weight.reshape(groups, f // groups, cg * kh * kw) @ grouped).reshape(f, cols.shape[1])
     ph, pw = _pair(padding, "padding", "conv2d")
     h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
-    out = out.reshape(n, f, _out_size(h, kh, stride2[0], dilation2[0]), _out_size(w, kw, stride2[1], dilation2[1]))
+    oh, ow = _out_size(h, kh, stride2[0], dilation2[0]), _out_size(w, kw, stride2[1], dilation2[1])
     if bias is not None:
         if bias.shape != (f,):
             raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
-        out = out + bias.reshape(1, f, 1, 1)
+        out = out + bias.reshape(f, 1)
+    # (N, F, OH, OW) as a view of channel-major memory: elementwise ops that follow keep that memory
+    # order, so the gradient comes back channel-major and the matrix products need no copies
+    out = out.reshape(f, n, oh, ow).permute(1, 0, 2, 3)
     return out[0] if unbatched else out
 
 
@@ -208,8 +229,45 @@ def _pool_windows(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilati
     return windows, ((c, oh, ow) if unbatched else (n, c, oh, ow))
 
 
+class MaxPool2d(Function):
+    """Max over non-overlapping kh x kw windows (stride = kernel, rows and columns that do not fill
+    a window are dropped); the gradient goes to the first maximum of each window, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size):
+        (kh, kw), (n, c, h, w) = kernel_size, x.shape
+        oh, ow = h // kh, w // kw
+        offsets = [(slice(i, oh * kh, kh), slice(j, ow * kw, kw)) for i in range(kh) for j in range(kw)]
+        out = x[:, :, offsets[0][0], offsets[0][1]].copy()
+        for rows, columns in offsets[1:]:  # a loop over the window's kh*kw offsets, each over all windows
+            np.maximum(out, x[:, :, rows, columns], out=out)
+        mask = np.zeros(x.shape, dtype=bool)
+        taken = np.zeros(out.shape, dtype=bool)
+        for rows, columns in offsets:  # in window order, so a tie goes to the first maximum
+            first = (x[:, :, rows, columns] == out) & ~taken
+            mask[:, :, rows, columns] = first
+            taken |= first
+        ctx.in_shape, ctx.kernel_size = x.shape, kernel_size
+        ctx.save_for_backward(mask)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        (n, c, h, w), (kh, kw) = ctx.in_shape, ctx.kernel_size
+        oh, ow = g.shape[2:]
+        spread = g.reshape(n, c, oh, 1, ow, 1).expand(n, c, oh, kh, ow, kw).reshape(n, c, oh * kh, ow * kw)
+        if (oh * kh, ow * kw) != (h, w):
+            spread = spread.pad(((0, 0), (0, 0), (0, h - oh * kh), (0, w - ow * kw)))
+        return spread * mask
+
+
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
     """Max over each window; the gradient goes to the first maximum of the window, as in PyTorch."""
+    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
+    if x.ndim == 4 and stride in (None, kernel_size, kernel) and padding in (0, (0, 0)) and dilation in (1, (1, 1)) \
+            and min(kernel) > 0 and x.shape[2] >= kernel[0] and x.shape[3] >= kernel[1]:
+        return MaxPool2d.apply(x, kernel_size=kernel)
     windows, out_shape = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
     first_max = np.argmax(windows.data, axis=2)[:, :, None, :]
     return gather(windows, 2, first_max).reshape(out_shape)
