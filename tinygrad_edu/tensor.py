@@ -501,6 +501,11 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        """The axes reversed (the transpose of a matrix)."""
+        if self.data.ndim < 2:
+            return self
+        if self.data.ndim == 2:
+            return ops.Permute.apply(self, axes=(1, 0))
         return self.permute(tuple(reversed(range(self.data.ndim))))
 
     def dim(self) -> int:

@@ -9,6 +9,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import random
 from ..tensor import Function, Tensor, is_grad_enabled
+from .arithmetic import MatMul
 from .indexing import gather
 from .reduce import norm_axis
 
@@ -16,9 +17,9 @@ from .reduce import norm_axis
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
+        shifted = x - x.max(axis=axis, keepdims=True)
         out = np.exp(shifted)
-        out /= np.sum(out, axis=axis, keepdims=True)
+        out /= out.sum(axis=axis, keepdims=True)
         ctx.axis = axis
         ctx.save_for_backward(out)
         return out
@@ -32,8 +33,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.axis = axis
         ctx.save_for_backward(out)
         return out
@@ -314,13 +315,13 @@ class Linear(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         need_x, need_w, *need_b = ctx.needs_input_grad
-        gx = g @ weight if need_x else None
+        gx = MatMul.apply(g, weight) if need_x else None
         gw = gb = None
         if need_w:
             g2, x2 = (g, x) if g.ndim == 2 else (g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
-            gw = g2.T @ x2  # a fresh (out, in) array, so it becomes .grad without a copy
+            gw = MatMul.apply(g2.T, x2)  # a fresh (out, in) array, so it becomes .grad without a copy
         if need_b and need_b[0]:
-            gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+            gb = g.sum(axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return (gx, gw, gb) if need_b else (gx, gw)
 
 
@@ -346,9 +347,9 @@ class CrossEntropy(Function):
         rows = np.arange(n)
         keep = target != ignore_index
         safe_target = np.where(keep, target, 0)
-        shifted = logits - np.max(logits, axis=1, keepdims=True)
+        shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = np.sum(exp, axis=1, keepdims=True)
+        total = exp.sum(axis=1, keepdims=True)
         picked = shifted[rows, safe_target] - np.log(total[:, 0])
         scale = keep.astype(logits.dtype) if weight is None else np.where(keep, weight[safe_target], 0).astype(logits.dtype)
         losses = -picked * scale

@@ -14,6 +14,8 @@ def norm_axis(axis: Any, ndim: int, op: str) -> Any:
     """Validate and normalise an axis argument: None, an int or a tuple of distinct ints."""
     if axis is None:
         return None
+    if type(axis) is int and 0 <= axis < ndim:
+        return axis
     if isinstance(axis, (tuple, list)):
         axes = tuple(sorted(norm_axis(a, ndim, op) for a in axis))
         if len(set(axes)) != len(axes):
@@ -54,7 +56,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -65,7 +67,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -77,7 +79,7 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.max(x, axis=axis, keepdims=keepdims)
+        out = x.max(axis=axis, keepdims=keepdims)
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(x, out)
         return out
@@ -93,7 +95,7 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.min(x, axis=axis, keepdims=keepdims)
+        out = x.min(axis=axis, keepdims=keepdims)
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(x, out)
         return out
@@ -113,7 +115,7 @@ def _extremum_grad(g: Tensor, x: Tensor, out: Tensor, axis: Any, keepdims: bool)
 class Prod(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.prod(x, axis=axis, keepdims=keepdims)
+        out = x.prod(axis=axis, keepdims=keepdims)
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(x, out)
         return out
