@@ -36,7 +36,9 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad
+        if need:  # keep only what backward uses: x * 2.0 needs 2.0, not x
+            ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
         return np.multiply(x, y)
 
     @staticmethod
@@ -49,7 +51,8 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return np.divide(x, y)
 
     @staticmethod
