@@ -10,12 +10,12 @@ from . import random
 from .tensor import Tensor, as_array, get_default_dtype
 
 
-def _size(size: tuple) -> tuple:
+def _size(size: tuple, op: str) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
         if not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"size must be non-negative ints, got {size}")
+            raise ValueError(f"{op}: size must be non-negative ints, got {size}")
     return tuple(int(n) for n in size)
 
 
@@ -43,11 +43,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), dtype=_float(dtype)), None, requires_grad)
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float(dtype)), None, requires_grad)
+    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -56,7 +56,7 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, like PyTorch)."""
-    size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size))
+    size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size), "full")
     value = as_array(fill_value, dtype)
     return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad)
 
@@ -98,12 +98,12 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _finish(random.generator().random(_size(size)).astype(_float(dtype)), None, requires_grad)
+    return _finish(random.generator().random(_size(size, "rand")).astype(_float(dtype)), None, requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    return _finish(random.generator().standard_normal(_size(size)).astype(_float(dtype)), None, requires_grad)
+    return _finish(random.generator().standard_normal(_size(size, "randn")).astype(_float(dtype)), None, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
@@ -112,17 +112,17 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
-    return _finish(random.generator().integers(low, high, _size(tuple(size))), dtype or np.int64, False)
+    return _finish(random.generator().integers(low, high, _size(tuple(size), "randint")), dtype or np.int64, False)
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    return _finish(random.generator().normal(mean, std, _size(tuple(size))).astype(_float(dtype)), None, requires_grad)
+    return _finish(random.generator().normal(mean, std, _size(tuple(size), "normal")).astype(_float(dtype)), None, requires_grad)
 
 
 def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
             requires_grad: bool = False) -> Tensor:
-    return _finish(random.generator().uniform(low, high, _size(tuple(size))).astype(_float(dtype)), None,
+    return _finish(random.generator().uniform(low, high, _size(tuple(size), "uniform")).astype(_float(dtype)), None,
                    requires_grad)
