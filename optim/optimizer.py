@@ -110,9 +110,6 @@ class Optimizer:
             raise ValueError(f"{name}: can't optimize a non-leaf tensor (parameter {index}, shape {p.shape}, "
                              f"made by {p.grad_fn.name()}); optimize the leaf it was computed from, or "
                              "use .detach().requires_grad_() to make a new leaf")
-        if not p.requires_grad:
-            raise ValueError(f"{name}: parameter {index} (shape {p.shape}) does not require grad; create it "
-                             "with requires_grad=True or leave it out of the optimizer")
 
     # -- the update ----------------------------------------------------------------------------
 

@@ -571,9 +571,14 @@ def test_refuses_non_leaf_parameter():
         optim.SGD([p * 2])
 
 
-def test_refuses_tensor_that_does_not_require_grad():
-    with pytest.raises(ValueError, match="does not require grad"):
-        optim.Adam([tg.tensor([1.0])])
+def test_frozen_parameters_are_accepted_and_left_alone():
+    """As in PyTorch: optimizing model.parameters() after freezing some of them must work."""
+    frozen, trained = tg.tensor([1.0, 2.0]), tg.tensor([3.0], requires_grad=True)
+    opt = optim.Adam([frozen, trained], lr=0.1)
+    (trained * 2.0).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(frozen.data, [1.0, 2.0])
+    np.testing.assert_allclose(trained.data, [2.9], rtol=1e-6)  # Adam's first step: lr * sign(g)
 
 
 def test_refuses_integer_tensor():
