@@ -36,8 +36,8 @@ def _functions_reached(info):
     for shapes, kwargs in all_cases(info):
         inputs = make_inputs(info, shapes, rng)
         out = bind(info, kwargs)(*inputs)
-        grads = tg.grad(out, inputs, grad_outputs=tg.tensor(rng.standard_normal(out.shape)),
-                        create_graph=True, allow_unused=True)
+        upstream = tg.tensor(rng.standard_normal(out.shape), requires_grad=True)  # as in gradgradcheck
+        grads = tg.grad(out, inputs, grad_outputs=upstream, create_graph=True, allow_unused=True)
         reached |= graph_functions([out]) | graph_functions([g for g in grads if g is not None])
     return reached
 
