@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import optim
+from tinygrad_edu import nn, optim
 
 OPTIMIZERS = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
 
@@ -432,9 +432,6 @@ def test_generator_of_parameters_is_accepted():
 
 
 def test_tensor_subclass_parameters_work():
-    nn = pytest.importorskip("tinygrad_edu.nn")
-    if not hasattr(nn, "Parameter"):
-        pytest.skip("nn.Parameter not available yet")
     p = nn.Parameter(tg.tensor(np.array([1.0, -1.0])))
     opt = optim.SGD([p], lr=0.5)
     p.grad = tg.tensor(np.array([1.0, 1.0]))
@@ -639,8 +636,6 @@ def test_refuses_a_gradient_of_the_wrong_shape():
 
 
 def test_checkpoint_through_tg_save_resumes_exactly(tmp_path):
-    if not hasattr(tg, "save"):
-        pytest.skip("tg.save not available")
     params = [leaf([[1.0, -2.0], [0.5, 0.0]], dtype=np.float32), leaf([3.0], dtype=np.float32)]
     opt = optim.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.003}], amsgrad=True)
     scheduler = optim.lr_scheduler.StepLR(opt, step_size=2)
@@ -666,9 +661,6 @@ def test_checkpoint_through_tg_save_resumes_exactly(tmp_path):
 
 
 def test_trains_an_nn_model():
-    nn = pytest.importorskip("tinygrad_edu.nn")
-    if not all(hasattr(nn, name) for name in ("Sequential", "Linear", "Tanh", "MSELoss")):
-        pytest.skip("nn layers not available yet")
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
     opt = optim.AdamW(model.parameters(), lr=0.02)
