@@ -147,7 +147,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
                 _state.anomaly = True
         else:
             grads = node.backward(node, grad)
-        if not isinstance(grads, tuple):
+        if type(grads) is not tuple:
             grads = (grads,)
         parents = node.parents
         if len(grads) != len(parents):
@@ -162,31 +162,34 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             if g is not None:
                 if type(g) is not Tensor:
                     g = _as_grad_tensor(g, node)
+                data = g.data
                 if anomaly:
-                    _check_finite(g.data, node.name(), "backward (gradient)")
-                if g.shape != parent.shape:
+                    _check_finite(data, node.name(), "backward (gradient)")
+                if data.shape != parent.shape:
                     try:
                         g = unbroadcast(g, parent.shape)
                     except ValueError:
                         raise RuntimeError(
-                            f"{node.name()}.backward returned a gradient of shape {g.shape} for an input "
+                            f"{node.name()}.backward returned a gradient of shape {data.shape} for an input "
                             f"of shape {parent.shape}"
                         ) from None
-                if g.data.dtype is not parent.dtype and g.data.dtype != parent.dtype:
+                if data.dtype is not parent.dtype and data.dtype != parent.dtype:
                     g = g.astype(parent.dtype)
             if isinstance(parent, Tensor):
                 if g is not None:
-                    leaf_grads[parent] = leaf_grads[parent] + g if parent in leaf_grads else g
+                    previous = leaf_grads.get(parent)
+                    leaf_grads[parent] = g if previous is None else previous + g
                 continue
             if g is not None:
-                buffers[parent] = buffers[parent] + g if parent in buffers else g
+                previous = buffers.get(parent)
+                buffers[parent] = g if previous is None else previous + g
             remaining = deps[parent] - 1
-            deps[parent] = remaining
-            if remaining == 0:
-                if parent in buffers:
-                    ready.append(parent)
-                else:
-                    _skip(parent, deps, buffers, ready, retain_graph)
+            if remaining:
+                deps[parent] = remaining
+            elif parent in buffers:
+                ready.append(parent)
+            else:
+                _skip(parent, deps, buffers, ready, retain_graph)
     return leaf_grads if capture is None else {**leaf_grads, **captured}
 
 

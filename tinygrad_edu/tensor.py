@@ -185,7 +185,7 @@ class Function:
     Tensor operations, so the gradient graph is itself differentiable.
     """
 
-    __slots__ = ("parents", "shape", "dtype", "_saved", "__dict__", "__weakref__")
+    __slots__ = ("parents", "needs_input_grad", "shape", "dtype", "_saved", "__dict__", "__weakref__")
     exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
     # rarely set per node; class defaults keep node creation to a few stores
     _saved_version = None  # sum of the saved input tensors' versions when saved (in-place check)
@@ -210,11 +210,6 @@ class Function:
         self._saved = values
 
     @property
-    def needs_input_grad(self) -> tuple:
-        """One bool per positional input: does a gradient have to flow to it?"""
-        return tuple([p is not None for p in self.parents])
-
-    @property
     def saved_tensors(self) -> tuple:
         """What forward saved: inputs and the output as graph-connected Tensors, arrays as constants."""
         saved = self._saved
@@ -230,7 +225,7 @@ class Function:
         result = []
         for value in saved:
             if value is _OUTPUT:
-                out = Tensor._make(self._out_array, is_grad_enabled(), self)
+                out = Tensor._make(self._out_array, _state.grad_enabled, self)
                 result.append(out)
             elif isinstance(value, (np.ndarray, np.generic)):
                 result.append(Tensor._make(np.asarray(value)))
@@ -251,7 +246,9 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return cls._record(args, kwargs)
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = []
+        for a in args:
+            arrays.append(a.data if isinstance(a, Tensor) else a)
         try:
             out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
@@ -274,18 +271,22 @@ class Function:
         """`apply` when some input requires grad: forward, then a graph node for the output."""
         arrays = []
         parents = []
+        needs = []  # ctx.needs_input_grad: one bool per positional input
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a._requires_grad:
                     parents.append(a.grad_fn or a)
+                    needs.append(True)
                     continue
             else:
                 arrays.append(a)
             parents.append(None)
-        ctx = cls.__new__(cls)
+            needs.append(False)
+        ctx = _new_object(cls)
         ctx._saved = None
         ctx.parents = tuple(parents)
+        ctx.needs_input_grad = tuple(needs)
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
@@ -299,7 +300,12 @@ class Function:
             _check_finite(out, cls.__name__, "forward output")
         ctx.shape = out.shape
         ctx.dtype = out.dtype
-        result = Tensor._make(out, True, ctx)
+        result = _new_object(Tensor)
+        result.data = out
+        result.grad = None
+        result._requires_grad = True
+        result.grad_fn = ctx
+        result._version = 0
         if ctx._saved is not None:
             ctx._resolve_saved(args, result, raw)
         return result
