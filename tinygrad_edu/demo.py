@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -28,13 +28,14 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial weights (default 0)")
 
 
-def _progress(steps: int) -> Iterator[int]:
-    """A tqdm progress bar over the steps when tqdm is installed, else a plain range."""
+def _progress(steps: int) -> tuple[Iterable[int], Callable[[str], None]]:
+    """The steps under a tqdm progress bar when tqdm is installed (else a plain range), and a
+    function that prints a line without breaking the bar."""
     try:
         from tqdm import tqdm
     except ImportError:
-        return iter(range(steps))
-    return iter(tqdm(range(steps), desc="training", file=sys.stderr, mininterval=0.25))
+        return range(steps), print
+    return tqdm(range(steps), desc="training", file=sys.stderr, mininterval=0.25), tqdm.write
 
 
 def _matplotlib() -> Any:
@@ -93,14 +94,15 @@ def run_demo(args: argparse.Namespace) -> int:
           f"model: 2-{args.hidden}-{args.hidden}-3 MLP, Adam lr {args.lr:g}")
     losses = []
     report_every = max(1, args.steps // 5)
-    for step in _progress(args.steps):
+    steps, write = _progress(args.steps)
+    for step in steps:
         loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
         if step % report_every == 0:
-            print(f"step {step:5d}  loss {losses[-1]:.4f}", flush=True)
+            write(f"step {step:5d}  loss {losses[-1]:.4f}")
     with tg.no_grad():
         accuracy = float((model(x).numpy().argmax(axis=1) == y_np).mean())
     print(f"final loss: {losses[-1]:.4f}")
