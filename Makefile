@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-torch bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ demo: $(VENV)/.installed
 	$(PY) -m tinygrad_edu demo
 
 test: $(VENV)/.installed-dev
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
+
+# The same suite with PyTorch installed, so the differential tests against it run too (the CPU
+# build: on these machines `pip install torch==2.13.0` takes the wheel that lies on disk).
+test-torch: $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet torch==2.13.0
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
 
 bench: $(VENV)/.installed
