@@ -51,6 +51,7 @@ def _unary(method: str):
 
 for _name in ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus",
               "erf", "abs", "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "argmax", "argmin",
-              "transpose", "swapaxes", "maximum", "minimum"):
+              "transpose", "swapaxes", "maximum", "minimum", "add", "sub", "mul", "div", "pow", "neg", "square",
+              "sign", "clone", "detach"):
     globals()[_name] = _unary(_name)
 del _name
