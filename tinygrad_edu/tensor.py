@@ -174,6 +174,7 @@ class _NoGradContext:
 
 
 _NO_GRAD_CTX = _NoGradContext()
+_NEEDS: dict[tuple, tuple] = {}  # the needs_input_grad patterns seen so far, shared between nodes
 
 
 class Function:
@@ -286,7 +287,8 @@ class Function:
         ctx = _new_object(cls)
         ctx._saved = None
         ctx.parents = tuple(parents)
-        ctx.needs_input_grad = tuple(needs)
+        needs = tuple(needs)
+        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: one tuple per pattern
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
@@ -334,7 +336,8 @@ class Function:
                         wrap = True
             saved.append(value)
         self._saved = tuple(saved)
-        self._saved_version = version
+        if version is not None:  # class defaults cover the rest: no per-node __dict__ unless needed
+            self._saved_version = version
         if wrap:
             self._wrap_saved = True
 
@@ -362,9 +365,13 @@ class Function:
             )
 
     def _release(self) -> None:
+        """Drop what forward saved (backward has used it); a second backward then raises."""
         if self._saved is not None:
             self._saved = _FREED
-            self._saved_version = self._out_array = None
+            if self._saved_version is not None:
+                self._saved_version = None
+            if self._out_array is not None:
+                self._out_array = None
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
