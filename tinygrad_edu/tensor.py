@@ -256,7 +256,8 @@ class Function:
             raise _op_error(cls, err, arrays) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
+        if out.dtype is _FLOAT64 and not cls.exact_dtype and (type(arrays[0]) is not np.ndarray
+                                                                or arrays[0].dtype is not _FLOAT64):
             out = _undo_int_upcast(out, arrays)
         if _state.anomaly:
             _check_finite(out, cls.__name__, "forward output")
@@ -294,7 +295,8 @@ class Function:
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
-        if out.dtype is _FLOAT64 and not cls.exact_dtype and not _is_float64(arrays[0]):
+        if out.dtype is _FLOAT64 and not cls.exact_dtype and (type(arrays[0]) is not np.ndarray
+                                                                or arrays[0].dtype is not _FLOAT64):
             out = _undo_int_upcast(out, arrays)
         if out.dtype.kind != "f":
             raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
@@ -385,10 +387,6 @@ def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
         return type(err)(message)
     except TypeError:  # NumPy's own subclasses (e.g. a ufunc without a loop) take other arguments
         return next(base for base in (IndexError, TypeError, ValueError) if isinstance(err, base))(message)
-
-
-def _is_float64(value: Any) -> bool:
-    return type(value) is np.ndarray and value.dtype is _FLOAT64
 
 
 def _undo_int_upcast(out: np.ndarray, arrays: list) -> np.ndarray:
