@@ -117,10 +117,10 @@ class TanhBackward(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        # 1 / (1 + e^-x) written through tanh: one transcendental, no overflow for large |x|
-        out = np.tanh(x * 0.5)
-        out *= 0.5
-        out += 0.5
+        # e^-|x| never overflows, and for x < 0 the form e^x / (1 + e^x) keeps tiny values exact
+        # (1 - tanh-based formulas round sigmoid(-20) to 0 in float32)
+        small = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1.0, small) / (1.0 + small)
         ctx.save_for_backward(out)
         return out
 
