@@ -82,6 +82,8 @@ ARITHMETIC = [
     case("pow_half", *same(lambda a: a ** 0.5), positive(4)),
     case("pow_negative", *same(lambda a: a ** -2), nonzero(4)),
     case("rpow", *same(lambda a: 2.0 ** a), normal(4)),
+    case("pow_zero_exponent_at_zero", *same(lambda a: a ** 0), const([0.0, 1.5, -2.0])),
+    case("pow_square_at_zero", *same(lambda a: a ** 2), const([0.0, 1.5, -2.0])),
     case("square_sub", *same(lambda a, b: (a - b) ** 2), normal(3, 2), normal(2)),
     case("remainder", *same(lambda a, b: a % b), const([[3.3, -3.7, 0.4], [5.2, -0.6, 2.9]]), const([1.5, 1.1, -0.7])),
     case("linear_fused", lambda x, w, b: tg.linear(x, w, b), torch.nn.functional.linear, normal(2, 4, 3), normal(5, 3),
@@ -455,3 +457,15 @@ def test_second_order_matches_torch(tg_fn, torch_fn, inputs, request):
 def test_every_case_id_is_unique():
     ids = [p.id for p in ALL_CASES]
     assert len(ids) == len(set(ids))
+
+
+def test_pow_gradients_at_zero_base_match_torch():
+    """First order only: at x = 0 the second derivatives are 0 * inf in the formulas (PyTorch gives NaN)."""
+    x = tg.tensor(np.array([0.0, 1.5, 2.0, 0.0]), requires_grad=True)
+    y = tg.tensor(np.array([2.0, 0.5, 0.0, 0.0]), requires_grad=True)
+    tx, ty = (torch.tensor([0.0, 1.5, 2.0, 0.0], dtype=torch.float64, requires_grad=True),
+              torch.tensor([2.0, 0.5, 0.0, 0.0], dtype=torch.float64, requires_grad=True))
+    (x ** y).sum().backward()
+    (tx ** ty).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-12)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Function, Tensor
+from .elementwise import where
 
 
 class Add(Function):
@@ -73,11 +74,21 @@ class Pow(Function):
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
-        gx = g * y * x ** (y - 1) if need_x else None
-        gy = None
-        if need_y:
+        gx = gy = None
+        if need_x:  # d/dx x^0 is 0 everywhere, also at x = 0 where the formula gives 0 * inf
+            if not isinstance(y, Tensor):
+                gx = g * 0.0 if y == 0 else g * y * x ** (y - 1)
+            else:
+                gx = g * y * x ** (y - 1)
+                if np.any(y.data == 0):
+                    gx = where(y.data == 0, 0.0, gx)
+        if need_y:  # at x = 0 with y >= 0 the limit is 0, not 0 * log(0)
+            x_data = x.data if isinstance(x, Tensor) else np.asarray(x)
             log_x = x.log() if isinstance(x, Tensor) else np.log(x)
             gy = g * out * log_x
+            at_zero = (x_data == 0) & (np.asarray(y.data if isinstance(y, Tensor) else y) >= 0)
+            if np.any(at_zero):
+                gy = where(at_zero, 0.0, gy)
         return gx, gy
 
 
