@@ -80,8 +80,9 @@ class Pow(Function):
                 gx = g * 0.0 if y == 0 else g * y * x ** (y - 1)
             else:
                 gx = g * y * x ** (y - 1)
-                if np.any(y.data == 0):
-                    gx = where(y.data == 0, 0.0, gx)
+                singular = (y.data == 0) & (np.asarray(x.data if isinstance(x, Tensor) else x) == 0)
+                if np.any(singular):
+                    gx = where(singular, 0.0, gx)
         if need_y:  # at x = 0 with y >= 0 the limit is 0, not 0 * log(0)
             x_data = x.data if isinstance(x, Tensor) else np.asarray(x)
             log_x = x.log() if isinstance(x, Tensor) else np.log(x)
