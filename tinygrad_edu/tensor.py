@@ -596,11 +596,13 @@ class Tensor:
         return Tensor._make(self.data)
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""
         self.grad_fn = None
         self._requires_grad = False
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:  # noqa: F811 (method form)
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return the tensor (for chaining, as in PyTorch)."""
         self.requires_grad = requires_grad
         return self
 
@@ -614,7 +616,7 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         fn = self.grad_fn
-        return fn is not None and getattr(fn, "_retain", None) is not None and fn._retain() is self
+        return fn is not None and fn._retain is not None and fn._retain() is self
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
