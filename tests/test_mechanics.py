@@ -711,3 +711,15 @@ def test_setitem_accepts_leading_size_one_dims_like_pytorch():
     y[1] = w
     (y * tg.tensor([1.0, 5.0, 1.0])).sum().backward()
     np.testing.assert_array_equal(w.grad.data, [5.0])
+
+
+def test_retained_and_leaf_gradients_never_share_memory():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    y = a + b
+    y.retain_grad()
+    (y * 2.0).sum().backward()
+    grads = [a.grad.data, b.grad.data, y.grad.data]
+    assert not any(np.shares_memory(p, q) for i, p in enumerate(grads) for q in grads[i + 1:])
+    a.grad.data[...] = 0.0  # what clip_grad_norm_ and friends do in place
+    np.testing.assert_array_equal(y.grad.data, [2.0, 2.0])

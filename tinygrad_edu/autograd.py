@@ -135,7 +135,8 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
         if capture is not None and node in capture:
             captured[node] = grad
         if node._retain is not None and node._retain() is not None:
-            _accumulate(node._retain(), grad, create_graph, set())
+            # the same array flows on to the node's inputs (and maybe to a leaf's .grad): copy it
+            _accumulate(node._retain(), grad, create_graph, {id(grad.data)})
         if node._saved_version is not None or node._out_modified:
             node._check_versions()
         if anomaly:
