@@ -204,3 +204,33 @@ def test_save_replaces_existing_file(tmp_path):
     tg.save({"v": 2}, str(path))
     assert tg.load(str(path)) == {"v": 2}
     assert os.listdir(tmp_path) == ["model.tg"]
+
+
+def test_compressed_entries_are_refused_so_nothing_can_expand(tmp_path):
+    """A zip bomb: a few hundred kilobytes that would inflate to a 256 MB array."""
+    path = tmp_path / "bomb.tg"
+    tg.save({"w": tg.ones(2)}, path)
+    with zipfile.ZipFile(path) as archive:
+        manifest = archive.read("manifest.json")
+    header = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (67108864,), }"
+    header = header.ljust(10 + 0x76 - 1) + b"\n"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest)
+        archive.writestr("arrays/0.npy", header + bytes(1 << 28))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(ValueError, match="bomb.tg.*compressed"):
+        tg.load(path)
+
+
+def test_a_manifest_nested_too_deeply_is_refused(tmp_path):
+    path = tmp_path / "deep.tg"
+    tg.save({"w": 1}, path)
+    with zipfile.ZipFile(path) as archive:
+        manifest = archive.read("manifest.json").decode()
+    depth = 100_000
+    nested = manifest.replace('"root":', '"root":' + '{"list": [' * depth, 1)
+    nested = nested[:-1] + "]}" * depth + "}"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", nested)
+    with pytest.raises(ValueError, match="deep.tg"):
+        tg.load(path)

@@ -110,6 +110,10 @@ class _Decoder:
         self.archive = archive
         self.source = source
         self.names = set(archive.namelist())
+        for info in archive.infolist():  # `save` stores entries uncompressed: no entry can expand (zip bombs)
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+                raise self.fail(f"entry {info.filename!r} is compressed; checkpoints store their entries "
+                                "uncompressed, so a file that does not is not one of ours")
 
     def fail(self, what: str) -> ValueError:
         return ValueError(f"load: {self.source} is not a valid tinygrad_edu checkpoint: {what}")
@@ -205,3 +209,6 @@ def load(f: str | os.PathLike | BinaryIO) -> Any:
         return decoder.decode(manifest["root"])
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
         raise ValueError(f"load: {source} is corrupt or truncated ({err})") from None
+    except RecursionError:
+        raise ValueError(f"load: {source} is not a valid tinygrad_edu checkpoint: its manifest nests too "
+                         "deeply") from None
