@@ -69,3 +69,30 @@ def test_fast_mode_checks_a_large_model():
     x = tg.tensor(np.random.default_rng(0).standard_normal((4, 300)))
     # the parameters are the checked inputs: perturbing them in place perturbs the model
     assert tg.gradcheck(lambda *weights: model(x).sum(), params, fast_mode=True)
+
+
+def test_user_facing_strategies_write_a_gradient_suite_in_a_few_lines():
+    from hypothesis import given, settings
+
+    from tinygrad_edu import testing
+
+    class Hypot(tg.Function):
+        """sqrt(x^2 + y^2), a custom op with broadcasting inputs."""
+
+        @staticmethod
+        def forward(ctx, x, y):
+            out = np.sqrt(x * x + y * y)
+            ctx.save_for_backward(x, y, out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y, out = ctx.saved_tensors
+            return g * x / out, g * y / out
+
+    @settings(max_examples=15)
+    @given(testing.broadcastable_tensors(2, low=0.5, high=2.0))
+    def check(pair):
+        testing.assert_grads_close(Hypot.apply, list(pair), second_order=True)
+
+    check()

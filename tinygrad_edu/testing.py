@@ -61,6 +61,17 @@ def tensors(shape: Any = None, dtype: Any = np.float64, elements: st.SearchStrat
 
 
 @st.composite
+def broadcastable_tensors(draw: Callable, num: int = 2, dtype: Any = np.float64, low: float = -2.0,
+                          high: float = 2.0, avoid: Sequence[float] = (), max_dims: int = 3,
+                          requires_grad: bool = True) -> tuple[Tensor, ...]:
+    """`num` tensors whose shapes broadcast together (for checking binary ops and their
+    gradient reduction), with values in [low, high] away from `avoid`."""
+    shapes_drawn = draw(broadcastable_shapes(num, max_dims=max_dims))
+    return tuple(draw(tensors(shape, dtype=dtype, low=low, high=high, avoid=avoid, requires_grad=requires_grad))
+                 for shape in shapes_drawn)
+
+
+@st.composite
 def op_inputs(draw: Callable, info: OpInfo) -> tuple[list[Tensor], dict]:
     """Inputs and keyword arguments for one registry entry: fixed cases or drawn (broadcastable) shapes."""
     if info.cases:
