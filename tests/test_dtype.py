@@ -258,3 +258,10 @@ def test_randint_range_and_errors():
     assert values.min() == 2 and values.max() == 4
     with pytest.raises(ValueError, match="randint"):
         tg.randint(5, 5, (2,))
+
+
+def test_creation_functions_take_a_name_for_graphs():
+    w = tg.randn(3, 2, requires_grad=True, name="w")
+    assert w.name == "w" and w.requires_grad
+    assert tg.zeros(2, name="b").name == "b" and tg.full((2,), 1.5, name="c").name == "c"
+    assert tg.arange(3).name is None

@@ -19,12 +19,14 @@ def _size(size: tuple, op: str) -> tuple:
     return tuple(int(n) for n in size)
 
 
-def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None = None) -> Tensor:
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad = True
+    if name is not None:
+        t.name = name
     return t
 
 
@@ -42,42 +44,45 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(as_array(array))
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad)
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad, name)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad)
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad, name)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, name=name)
 
 
-def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, like PyTorch)."""
     size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size), "full")
     value = as_array(fill_value, dtype)
-    return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad)
+    return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad, name)
 
 
-def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     arr = as_array(x)
-    return _finish(np.zeros(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+    return _finish(np.zeros(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
 
 
-def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     arr = as_array(x)
-    return _finish(np.ones(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+    return _finish(np.ones(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
 
 
-def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+              name: str | None = None) -> Tensor:
     arr = as_array(x)
-    return _finish(np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype), None, requires_grad)
+    filled = np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype)
+    return _finish(filled, None, requires_grad, name)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Evenly spaced values in [start, stop): int64 for int arguments, else the default float dtype."""
     if stop is None:
         start, stop = 0, start
@@ -85,25 +90,28 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
         raise ValueError("arange: step must be non-zero")
     all_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
     default = np.int64 if all_int else get_default_dtype()
-    return _finish(np.arange(start, stop, step).astype(default if dtype is None else dtype), None, requires_grad)
+    return _finish(np.arange(start, stop, step).astype(default if dtype is None else dtype), None, requires_grad, name)
 
 
-def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad)
+def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False,
+             name: str | None = None) -> Tensor:
+    return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad, name)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad)
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
+        name: str | None = None) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _finish(random.generator().random(_size(size, "rand")).astype(_float(dtype)), None, requires_grad)
+    return _finish(random.generator().random(_size(size, "rand")).astype(_float(dtype)), None, requires_grad, name)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Standard normal samples."""
-    return _finish(random.generator().standard_normal(_size(size, "randn")).astype(_float(dtype)), None, requires_grad)
+    samples = random.generator().standard_normal(_size(size, "randn"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name)
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
@@ -116,13 +124,14 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, name: str | None = None) -> Tensor:
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    return _finish(random.generator().normal(mean, std, _size(tuple(size), "normal")).astype(_float(dtype)), None, requires_grad)
+    samples = random.generator().normal(mean, std, _size(tuple(size), "normal"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name)
 
 
 def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
-            requires_grad: bool = False) -> Tensor:
+            requires_grad: bool = False, name: str | None = None) -> Tensor:
     return _finish(random.generator().uniform(low, high, _size(tuple(size), "uniform")).astype(_float(dtype)), None,
-                   requires_grad)
+                   requires_grad, name)
