@@ -6,7 +6,7 @@ dtype, with no graph, no Tensor objects and no per-op bookkeeping.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -132,6 +132,21 @@ def cnn_step(params: Params, x: np.ndarray, labels: np.ndarray, lr: float) -> fl
 
 
 CHAIN_MUL_1, CHAIN_ADD, CHAIN_MUL_2 = 1.0001, 0.001, 0.999
+
+
+def chain_forward(y: Any, n_ops: int, tanh: Callable[[Any], Any]) -> Any:
+    """The chain's forward for an autograd engine (its tensors and its `tanh`); the engine records it."""
+    for i in range(n_ops):
+        kind = i % 4
+        if kind == 0:
+            y = y * CHAIN_MUL_1
+        elif kind == 1:
+            y = y + CHAIN_ADD
+        elif kind == 2:
+            y = tanh(y)
+        else:
+            y = y * CHAIN_MUL_2
+    return y
 
 
 def chain(x: np.ndarray, n_ops: int) -> tuple[float, float]:

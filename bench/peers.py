@@ -98,18 +98,7 @@ def torch_chain(torch: Any, x: np.ndarray, n_ops: int) -> Callable[[], tuple]:
 
     def step() -> tuple[float, float]:
         leaf.grad = None
-        y = leaf
-        for i in range(n_ops):
-            kind = i % 4
-            if kind == 0:
-                y = y * npb.CHAIN_MUL_1
-            elif kind == 1:
-                y = y + npb.CHAIN_ADD
-            elif kind == 2:
-                y = torch.tanh(y)
-            else:
-                y = y * npb.CHAIN_MUL_2
-        total = y.sum()
+        total = npb.chain_forward(leaf, n_ops, torch.tanh).sum()
         total.backward()
         return total.item(), leaf.grad.sum().item()
 

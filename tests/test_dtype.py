@@ -8,14 +8,6 @@ import pytest
 import tinygrad_edu as tg
 
 
-@pytest.fixture
-def float64_default():
-    """Switch the default float dtype to float64 for one test and always restore it."""
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float64)
-    yield
-    tg.set_default_dtype(previous)
-
 
 # ----------------------------------------------------------------------------------------------
 # creation

@@ -11,13 +11,7 @@ import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn
 
 
-@pytest.fixture(autouse=True)
-def float64_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float64)
-    tg.manual_seed(0)
-    yield
-    tg.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")  # every test here runs in float64
 
 
 def sample(*shape: int, seed: int = 0) -> tg.Tensor:

@@ -13,12 +13,7 @@ from tinygrad_edu import nn
 rng = np.random.default_rng(0)
 
 
-@pytest.fixture(autouse=True)
-def float64_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float64)
-    yield
-    tg.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")  # every test here runs in float64
 
 
 def reduce(values: np.ndarray, reduction: str) -> np.ndarray:

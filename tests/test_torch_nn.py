@@ -18,13 +18,7 @@ torch = pytest.importorskip("torch")
 RTOL, ATOL = 1e-7, 1e-9
 
 
-@pytest.fixture(autouse=True)
-def float64_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float64)
-    tg.manual_seed(0)
-    yield
-    tg.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")  # every test here runs in float64
 
 
 def to_torch_state(module: nn.Module) -> dict:
