@@ -1,6 +1,6 @@
 """The backward pass: an iterative walk of the graph in reverse topological order.
 
-Nodes are `Function` instances; their `parents` are the nodes (or leaf tensors) of their inputs.
+Nodes are `Function` instances; their `_edges` lead to the nodes (or leaf tensors) of their inputs.
 Each node receives the sum of the gradients of all its consumers, runs its `backward`, reduces
 each result to the input's shape (`unbroadcast`, the one place broadcasting is undone) and passes
 it on. Leaf gradients are summed over the whole pass, then hooks run, then `.grad` accumulates.
@@ -70,7 +70,8 @@ def _dependencies(nodes: list[Function]) -> dict[Function, int]:
     deps: dict[Function, int] = {}
     stack = list(nodes)
     while stack:
-        for parent in stack.pop().parents:
+        edges = stack.pop()._edges
+        for parent in edges if type(edges) is tuple else (edges,):
             if parent is not None and isinstance(parent, Function):
                 count = deps.get(parent)
                 if count is None:
@@ -109,27 +110,24 @@ def _accumulate(holder: Tensor, grad: Tensor, create_graph: bool, owned: set) ->
 def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool, create_graph: bool,
           capture: dict | None) -> dict:
     """Propagate gradients from `roots`; return the summed gradient of every leaf reached
-    (and of every non-leaf tensor listed in `capture`, keyed by its node)."""
-    buffers: dict[Any, Tensor] = {}
+    (and of every non-leaf tensor listed in `capture`, keyed by its node).
+
+    A node runs once all its consumers have run: `ready` holds (node, complete gradient) pairs and
+    `partial` the sums so far of nodes still waiting for some consumer."""
+    partial: dict[Function, Tensor] = {}
     leaf_grads: dict[Tensor, Tensor] = {}
-    start = []
     for root, g in zip(roots, root_grads):
         if root.grad_fn is None:
             leaf_grads[root] = g if root not in leaf_grads else leaf_grads[root] + g
-            continue
-        node = root.grad_fn
-        if node in buffers:
-            buffers[node] = buffers[node] + g
         else:
-            buffers[node] = g
-            start.append(node)
-    deps = _dependencies(start)
-    ready = [node for node in start if node not in deps]
+            node = root.grad_fn
+            partial[node] = partial[node] + g if node in partial else g
+    deps = _dependencies(list(partial))
+    ready = [(node, partial.pop(node)) for node in list(partial) if node not in deps]
     anomaly = _state.anomaly
     captured = {}
     while ready:
-        node = ready.pop()
-        grad = buffers.pop(node)
+        node, grad = ready.pop()
         if node._hooks:
             grad = _run_hooks(node, grad)
         if capture is not None and node in capture:
@@ -137,7 +135,8 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
         if node._retain is not None and node._retain() is not None:
             # the same array flows on to the node's inputs (and maybe to a leaf's .grad): copy it
             _accumulate(node._retain(), grad, create_graph, {id(grad.data)})
-        if node._saved_version is not None or node._out_modified:
+        saved = node._saved
+        if saved is not None and (node._saved_version is not None or node._out_modified):
             node._check_versions()
         if anomaly:
             # the ops inside a backward formula are checked as this node's backward, not as forwards
@@ -150,14 +149,14 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             grads = node.backward(node, grad)
         if type(grads) is not tuple:
             grads = (grads,)
-        parents = node.parents
-        if len(grads) != len(parents):
+        if len(grads) != len(node.needs_input_grad):
             raise RuntimeError(
-                f"{node.name()}.backward returned {len(grads)} gradients for {len(parents)} inputs"
+                f"{node.name()}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs"
             )
-        if not retain_graph and node._saved is not None:
+        if not retain_graph and saved is not None:
             node._release()
-        for parent, g in zip(parents, grads):
+        edges = node._edges
+        for parent, g in zip(edges, grads) if type(edges) is tuple else ((edges, grads[node._edge_index]),):
             if parent is None:
                 continue
             if g is not None:
@@ -181,33 +180,38 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
                     previous = leaf_grads.get(parent)
                     leaf_grads[parent] = g if previous is None else previous + g
                 continue
-            if g is not None:
-                previous = buffers.get(parent)
-                buffers[parent] = g if previous is None else previous + g
             remaining = deps[parent] - 1
             if remaining:
                 deps[parent] = remaining
-            elif parent in buffers:
-                ready.append(parent)
+                if g is not None:
+                    previous = partial.get(parent)
+                    partial[parent] = g if previous is None else previous + g
+                continue
+            previous = partial.pop(parent, None)
+            if previous is not None:
+                g = previous if g is None else previous + g
+            if g is not None:
+                ready.append((parent, g))
             else:
-                _skip(parent, deps, buffers, ready, retain_graph)
+                _skip(parent, deps, partial, ready, retain_graph)
     return leaf_grads if capture is None else {**leaf_grads, **captured}
 
 
-def _skip(node: Function, deps: dict, buffers: dict, ready: list, retain_graph: bool) -> None:
+def _skip(node: Function, deps: dict, partial: dict, ready: list, retain_graph: bool) -> None:
     """A node that received no gradient at all: release its consumers' claim on its parents."""
     stack = [node]
     while stack:
         node = stack.pop()
         if not retain_graph:
             node._release()
-        for parent in node.parents:
+        edges = node._edges
+        for parent in edges if type(edges) is tuple else (edges,):
             if parent is None or isinstance(parent, Tensor):
                 continue
             deps[parent] -= 1
             if deps[parent] == 0:
-                if parent in buffers:
-                    ready.append(parent)
+                if parent in partial:
+                    ready.append((parent, partial.pop(parent)))
                 else:
                     stack.append(parent)
 

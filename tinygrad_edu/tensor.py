@@ -174,7 +174,12 @@ class _NoGradContext:
 
 
 _NO_GRAD_CTX = _NoGradContext()
-_NEEDS: dict[tuple, tuple] = {}  # the needs_input_grad patterns seen so far, shared between nodes
+# needs_input_grad patterns seen so far (shared between nodes), each with the position of its one
+# input that needs a gradient, or -1 when several do
+_NEEDS: dict[tuple, tuple[tuple, int]] = {}
+_NEEDS_UNARY = (True,)
+_SAVED_OUTPUT_ONLY = (_OUTPUT,)
+_ARRAY_TYPES = (np.ndarray, np.generic)  # what ops that save only their output (exp, tanh, sigmoid) keep
 
 
 class Function:
@@ -186,13 +191,18 @@ class Function:
     Tensor operations, so the gradient graph is itself differentiable.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "shape", "dtype", "_saved", "__dict__", "__weakref__")
+    # Set for every node: _edges, _edge_index, needs_input_grad, shape, dtype, _saved. `_edges` links
+    # the node to its inputs' nodes (or leaf tensors): the one input's node when exactly one input
+    # needs a gradient (then `_edge_index` is its position), else a tuple with one entry per input.
+    # So the most common nodes are one object for the garbage collector, not a node plus a tuple.
+    # Set with what forward saved (when _saved is not None): _saved_version (sum of the saved input
+    # tensors' versions, or None), _out_array (the output array when forward saved it, else None)
+    # and _wrap_saved (True when saved values include the output or arrays to wrap as Tensors).
+    __slots__ = ("_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_version",
+                 "_out_array", "_wrap_saved", "__dict__", "__weakref__")
     exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
     # rarely set per node; class defaults keep node creation to a few stores
-    _saved_version = None  # sum of the saved input tensors' versions when saved (in-place check)
-    _out_array = None  # the output array, when forward saved it
     _out_modified = False  # set by in-place ops on the output tensor after forward saved it
-    _wrap_saved = False  # True when saved values include the output or arrays to wrap as Tensors
     _hooks = None  # hooks registered on the output tensor (a non-leaf)
     _retain = None  # weak reference to the output tensor when it retains its grad
 
@@ -226,9 +236,14 @@ class Function:
         result = []
         for value in saved:
             if value is _OUTPUT:
-                out = Tensor._make(self._out_array, _state.grad_enabled, self)
+                out = _new_object(Tensor)
+                out.data = self._out_array
+                out.grad = None
+                out._requires_grad = _state.grad_enabled
+                out.grad_fn = self
+                out._version = 0
                 result.append(out)
-            elif isinstance(value, (np.ndarray, np.generic)):
+            elif isinstance(value, _ARRAY_TYPES):
                 result.append(Tensor._make(np.asarray(value)))
             else:
                 result.append(value)
@@ -237,6 +252,16 @@ class Function:
     def name(self) -> str:
         """The op's name as shown in errors and graphs (the Function subclass name)."""
         return type(self).__name__
+
+    @property
+    def parents(self) -> tuple:
+        """The node (or leaf tensor) of each positional input, None where no gradient is needed."""
+        edges = self._edges
+        if type(edges) is tuple:
+            return edges
+        parents = [None] * len(self.needs_input_grad)
+        parents[self._edge_index] = edges
+        return tuple(parents)
 
     # -- graph construction --------------------------------------------------------------------
 
@@ -271,39 +296,55 @@ class Function:
     @classmethod
     def _record(cls, args: tuple, kwargs: dict) -> Tensor:
         """`apply` when some input requires grad: forward, then a graph node for the output."""
-        arrays = []
-        parents = []
-        needs = []  # ctx.needs_input_grad: one bool per positional input
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                if a._requires_grad:
-                    parents.append(a.grad_fn or a)
-                    needs.append(True)
-                    continue
-            else:
-                arrays.append(a)
-            parents.append(None)
-            needs.append(False)
         ctx = _new_object(cls)
+        if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
+            (a,) = args
+            arrays = [a.data]
+            ctx._edges = a.grad_fn or a
+            ctx._edge_index = 0
+            ctx.needs_input_grad = _NEEDS_UNARY
+        else:
+            arrays = []
+            parents = []
+            needs = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    arrays.append(a.data)
+                    if a._requires_grad:
+                        parents.append(a.grad_fn or a)
+                        needs.append(True)
+                        continue
+                else:
+                    arrays.append(a)
+                parents.append(None)
+                needs.append(False)
+            needs = tuple(needs)
+            pattern = _NEEDS.get(needs)
+            if pattern is None:
+                pattern = _NEEDS[needs] = (needs, needs.index(True) if needs.count(True) == 1 else -1)
+            ctx.needs_input_grad, sole = pattern
+            if sole < 0:
+                ctx._edges = tuple(parents)
+            else:
+                ctx._edges = parents[sole]
+                ctx._edge_index = sole
         ctx._saved = None
-        ctx.parents = tuple(parents)
-        needs = tuple(needs)
-        ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)  # shared: one tuple per pattern
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
-        if out.dtype is _FLOAT64 and not cls.exact_dtype and (type(arrays[0]) is not np.ndarray
-                                                                or arrays[0].dtype is not _FLOAT64):
-            out = _undo_int_upcast(out, arrays)
-        if out.dtype.kind != "f":
-            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
+        dtype = out.dtype
+        if dtype is _FLOAT64:
+            if not cls.exact_dtype and (type(arrays[0]) is not np.ndarray or arrays[0].dtype is not _FLOAT64):
+                out = _undo_int_upcast(out, arrays)
+                dtype = out.dtype
+        elif dtype.kind != "f":
+            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
         if _state.anomaly:
             _check_finite(out, cls.__name__, "forward output")
         ctx.shape = out.shape
-        ctx.dtype = out.dtype
+        ctx.dtype = dtype
         result = _new_object(Tensor)
         result.data = out
         result.grad = None
@@ -311,21 +352,28 @@ class Function:
         result.grad_fn = ctx
         result._version = 0
         if ctx._saved is not None:
-            ctx._resolve_saved(args, result, raw)
+            ctx._resolve_saved(args, out, raw)
         return result
 
-    def _resolve_saved(self, args: Sequence[Any], result: Tensor, raw: Any) -> None:
+    def _resolve_saved(self, args: Sequence[Any], out: np.ndarray, raw: Any) -> None:
         """Turn saved arrays that are inputs into their tensors and the output into a marker.
 
         The output array is kept, never the output tensor (no reference cycle). Versions only grow,
         so the sum of the saved inputs' versions changes exactly when one of them is modified."""
-        saved = []
-        version = None
+        saved = self._saved
+        version = out_array = None
         wrap = False
-        for value in self._saved:
-            if type(value) is np.ndarray or isinstance(value, np.generic):
-                if value is raw or value is result.data:
-                    self._out_array = result.data
+        if len(saved) == 1 and (saved[0] is raw or saved[0] is out):  # ops that keep only their output
+            self._saved = _SAVED_OUTPUT_ONLY
+            out_array = out
+            wrap = True
+        else:
+            resolved = None  # a copy of `saved`, made once some value needs resolving
+            for i, value in enumerate(saved):
+                if not isinstance(value, _ARRAY_TYPES):
+                    continue
+                if value is raw or value is out:
+                    out_array = out
                     value = _OUTPUT
                     wrap = True
                 else:
@@ -336,12 +384,14 @@ class Function:
                             break
                     else:
                         wrap = True
-            saved.append(value)
-        self._saved = tuple(saved)
-        if version is not None:  # class defaults cover the rest: no per-node __dict__ unless needed
-            self._saved_version = version
-        if wrap:
-            self._wrap_saved = True
+                if resolved is None:
+                    resolved = list(saved)
+                resolved[i] = value
+            if resolved is not None:
+                self._saved = tuple(resolved)
+        self._saved_version = version
+        self._out_array = out_array
+        self._wrap_saved = wrap
 
     def _check_versions(self) -> None:
         """Raise if a saved tensor (or the saved output) was modified in place since forward."""
@@ -370,10 +420,7 @@ class Function:
         """Drop what forward saved (backward has used it); a second backward then raises."""
         if self._saved is not None:
             self._saved = _FREED
-            if self._saved_version is not None:
-                self._saved_version = None
-            if self._out_array is not None:
-                self._out_array = None
+            self._out_array = None
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:

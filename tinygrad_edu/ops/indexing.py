@@ -107,7 +107,7 @@ def check_inplace_allowed(x: Tensor, op: str) -> None:
 def _mark_modified(x: Tensor) -> None:
     """Tell the node that produced `x` when it saved `x` as its output: backward must refuse."""
     node = x.grad_fn
-    if node is not None and node._out_array is x.data:
+    if node is not None and getattr(node, "_out_array", None) is x.data:
         node._out_modified = True
 
 
