@@ -175,19 +175,19 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
                         ) from None
                 if data.dtype is not parent.dtype and data.dtype != parent.dtype:
                     g = g.astype(parent.dtype)
-            if isinstance(parent, Tensor):
+            count = deps.get(parent)
+            if count is None:  # a leaf tensor (every node reached has a count)
                 if g is not None:
                     previous = leaf_grads.get(parent)
                     leaf_grads[parent] = g if previous is None else previous + g
                 continue
-            remaining = deps[parent] - 1
-            if remaining:
-                deps[parent] = remaining
+            if count > 1:
+                deps[parent] = count - 1
                 if g is not None:
                     previous = partial.get(parent)
                     partial[parent] = g if previous is None else previous + g
                 continue
-            previous = partial.pop(parent, None)
+            previous = partial.pop(parent, None) if partial else None
             if previous is not None:
                 g = previous if g is None else previous + g
             if g is not None:

@@ -178,6 +178,7 @@ _NO_GRAD_CTX = _NoGradContext()
 # input that needs a gradient, or -1 when several do
 _NEEDS: dict[tuple, tuple[tuple, int]] = {}
 _NEEDS_UNARY = (True,)
+_NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, True)
 _SAVED_OUTPUT_ONLY = (_OUTPUT,)
 _ARRAY_TYPES = (np.ndarray, np.generic)  # what ops that save only their output (exp, tanh, sigmoid) keep
 
@@ -303,6 +304,22 @@ class Function:
             ctx._edges = a.grad_fn or a
             ctx._edge_index = 0
             ctx.needs_input_grad = _NEEDS_UNARY
+        elif len(args) == 2:  # binary ops, the most common: no loop, no pattern lookup
+            a, b = args
+            a_is_tensor = isinstance(a, Tensor)
+            b_is_tensor = isinstance(b, Tensor)
+            arrays = [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
+            if not (b_is_tensor and b._requires_grad):
+                ctx._edges = a.grad_fn or a
+                ctx._edge_index = 0
+                ctx.needs_input_grad = _NEEDS_FIRST
+            elif not (a_is_tensor and a._requires_grad):
+                ctx._edges = b.grad_fn or b
+                ctx._edge_index = 1
+                ctx.needs_input_grad = _NEEDS_SECOND
+            else:
+                ctx._edges = (a.grad_fn or a, b.grad_fn or b)
+                ctx.needs_input_grad = _NEEDS_BOTH
         else:
             arrays = []
             parents = []
