@@ -441,7 +441,7 @@ def test_graph_with_saved_output_has_no_reference_cycles(gc_disabled):
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         gc.collect()
-        cyclic = [o for o in gc.garbage if isinstance(o, (tg.Tensor, tg.Function))]
+        cyclic = [o for o in gc.garbage if isinstance(o, (tg.Tensor, tg.Node))]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()

@@ -21,7 +21,7 @@ from .ops import (avg_pool2d, broadcast_to, cat, chunk, clip, concatenate, conv2
                   softmax, split, squeeze, stack, tile, unsqueeze, where)
 from .random import manual_seed
 from .serialization import load, save
-from .tensor import (Function, Tensor, detect_anomaly, enable_grad, get_default_dtype, is_grad_enabled, no_grad,
+from .tensor import (Function, Node, Tensor, detect_anomaly, enable_grad, get_default_dtype, is_grad_enabled, no_grad,
                      set_default_dtype, set_grad_enabled)
 
 __version__ = "0.1.0"

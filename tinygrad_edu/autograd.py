@@ -1,6 +1,7 @@
 """The backward pass: an iterative walk of the graph in reverse topological order.
 
-Nodes are `Function` instances; their `_edges` lead to the nodes (or leaf tensors) of their inputs.
+Nodes are `Node` instances (one per recorded op call); their `_edges` lead to the nodes (or leaf
+tensors) of their inputs.
 Each node receives the sum of the gradients of all its consumers, runs its `backward`, reduces
 each result to the input's shape (`unbroadcast`, the one place broadcasting is undone) and passes
 it on. Leaf gradients are summed over the whole pass, then hooks run, then `.grad` accumulates.
@@ -12,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .tensor import Function, Tensor, _check_finite, _state, enable_grad, no_grad
+from .tensor import _FREED, Node, Tensor, _check_finite, _state, enable_grad, no_grad
 
 
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
@@ -28,7 +29,7 @@ def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     return grad.reshape(shape) if grad.shape != shape else grad
 
 
-def _as_grad_tensor(value: Any, node: Function) -> Tensor:
+def _as_grad_tensor(value: Any, node: Node) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, np.ndarray) or np.isscalar(value):
@@ -65,14 +66,14 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None) -> list[Te
     return result
 
 
-def _dependencies(nodes: list[Function]) -> dict[Function, int]:
+def _dependencies(nodes: list[Node]) -> dict[Node, int]:
     """Count, for every node reachable from `nodes`, how many edges of the graph point to it."""
-    deps: dict[Function, int] = {}
+    deps: dict[Node, int] = {}
     stack = list(nodes)
     while stack:
         edges = stack.pop()._edges
         for parent in edges if type(edges) is tuple else (edges,):
-            if parent is not None and isinstance(parent, Function):
+            if parent is not None and isinstance(parent, Node):
                 count = deps.get(parent)
                 if count is None:
                     deps[parent] = 1
@@ -114,7 +115,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
 
     A node runs once all its consumers have run: `ready` holds (node, complete gradient) pairs and
     `partial` the sums so far of nodes still waiting for some consumer."""
-    partial: dict[Function, Tensor] = {}
+    partial: dict[Node, Tensor] = {}
     leaf_grads: dict[Tensor, Tensor] = {}
     for root, g in zip(roots, root_grads):
         if root.grad_fn is None:
@@ -142,19 +143,20 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             # the ops inside a backward formula are checked as this node's backward, not as forwards
             _state.anomaly = False
             try:
-                grads = node.backward(node, grad)
+                grads = node.op.backward(node, grad)
             finally:
                 _state.anomaly = True
         else:
-            grads = node.backward(node, grad)
+            grads = node.op.backward(node, grad)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.needs_input_grad):
             raise RuntimeError(
                 f"{node.name()}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs"
             )
-        if not retain_graph and saved is not None:
-            node._release()
+        if not retain_graph and saved is not None:  # `node._release()`, inlined on this hot path
+            node._saved = _FREED
+            node._out_array = None
         edges = node._edges
         for parent, g in zip(edges, grads) if type(edges) is tuple else ((edges, grads[node._edge_index]),):
             if parent is None:
@@ -197,7 +199,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
     return leaf_grads if capture is None else {**leaf_grads, **captured}
 
 
-def _skip(node: Function, deps: dict, partial: dict, ready: list, retain_graph: bool) -> None:
+def _skip(node: Node, deps: dict, partial: dict, ready: list, retain_graph: bool) -> None:
     """A node that received no gradient at all: release its consumers' claim on its parents."""
     stack = [node]
     while stack:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ._render import GraphDrawing, RendererNotFoundError, find_renderer
 from .autograd import grad as _grad
-from .tensor import _FREED, _OUTPUT, Function, Tensor
+from .tensor import _FREED, _OUTPUT, Node, Tensor
 
 if TYPE_CHECKING:
     import graphviz
@@ -51,7 +51,7 @@ class ModuleTrace:
         self.module = module
         self._owner: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def owner(self, node: Function) -> str | None:
+    def owner(self, node: Node) -> str | None:
         """Dotted name of the innermost submodule whose forward created `node` (None: outside any)."""
         return self._owner.get(node)
 
@@ -71,7 +71,7 @@ class ModuleTrace:
                 self._owner[node] = name
             elif owner != name and not owner.startswith(name + "."):
                 continue
-            stack.extend(p for p in node.parents if isinstance(p, Function))
+            stack.extend(p for p in node.parents if isinstance(p, Node))
 
 
 def _tensors_in(value: Any) -> list[Tensor]:
@@ -131,7 +131,7 @@ class _Walk:
     """Everything reachable from the roots, in breadth-first order from the roots."""
 
     roots: list[Tensor]
-    ops: list[Function] = field(default_factory=list)
+    ops: list[Node] = field(default_factory=list)
     leaves: list[Tensor] = field(default_factory=list)
     depth: dict[int, int] = field(default_factory=dict)  # id -> ops between it and a root
     outputs: dict[int, Tensor] = field(default_factory=dict)  # id(node) -> its output tensor, when known
@@ -140,7 +140,7 @@ class _Walk:
 
 def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> _Walk:
     walk = _Walk(roots)
-    queue: deque[Function] = deque()
+    queue: deque[Node] = deque()
     for tensor in known:
         if tensor.grad_fn is not None:
             walk.outputs.setdefault(id(tensor.grad_fn), tensor)
@@ -150,8 +150,8 @@ def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> _Walk:
             walk.outputs.setdefault(id(root.grad_fn), root)
         if id(target) not in walk.depth:
             walk.depth[id(target)] = 0
-            (walk.ops if isinstance(target, Function) else walk.leaves).append(target)
-            if isinstance(target, Function):
+            (walk.ops if isinstance(target, Node) else walk.leaves).append(target)
+            if isinstance(target, Node):
                 queue.append(target)
     while queue:
         node = queue.popleft()
@@ -170,7 +170,7 @@ def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> _Walk:
             if parent is None or id(parent) in walk.depth:
                 continue
             walk.depth[id(parent)] = depth
-            if isinstance(parent, Function):
+            if isinstance(parent, Node):
                 walk.ops.append(parent)
                 queue.append(parent)
             else:
@@ -238,7 +238,7 @@ def _fmt_value(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _op_arguments(node: Function) -> list[str]:
+def _op_arguments(node: Node) -> list[str]:
     """The key arguments of an op, as shown under its name (axis, kernel/stride, index, ...)."""
     args = getattr(node, "__dict__", {})
     lines = []
@@ -310,13 +310,13 @@ def _grad_colour(rms: float, low: float, high: float) -> tuple[str, str]:
 # module names and clusters
 
 
-def _topological(ops: list[Function]) -> list[Function]:
+def _topological(ops: list[Node]) -> list[Node]:
     """The ops ordered inputs-first (every parent before its consumers)."""
-    waiting = {id(op): sum(isinstance(p, Function) for p in op.parents) for op in ops}
-    consumers: dict[int, list[Function]] = {}
+    waiting = {id(op): sum(isinstance(p, Node) for p in op.parents) for op in ops}
+    consumers: dict[int, list[Node]] = {}
     for op in ops:
         for parent in op.parents:
-            if isinstance(parent, Function):
+            if isinstance(parent, Node):
                 consumers.setdefault(id(parent), []).append(op)
     ready = [op for op in ops if waiting[id(op)] == 0]
     order = []
@@ -353,7 +353,7 @@ def _repeated_blocks(walk: _Walk, owners: dict[int, str], classes: dict[str, str
     for op in walk.ops:
         name = owners.get(id(op))
         while name:
-            signature.setdefault(name, []).append(type(op).__name__)
+            signature.setdefault(name, []).append(op.name())
             name = name.rpartition(".")[0]
     siblings: dict[str, list[tuple[int, str]]] = {}
     for name in classes:
@@ -412,7 +412,7 @@ class _Builder:
         limit = self.opts.max_depth
         if limit is None:
             return True
-        return self.walk.depth[id(obj)] <= (limit if isinstance(obj, Function) else limit + 1)
+        return self.walk.depth[id(obj)] <= (limit if isinstance(obj, Node) else limit + 1)
 
     def node(self, key: str, title: str, lines: list[str], kind: str, obj: Any = None, cluster: str | None = None,
              grad_key: int | None = None, **attrs: str) -> None:
@@ -445,7 +445,7 @@ class _Builder:
             lines += _describe(g, "grad", self.opts.max_elements) if g is not None else ["grad None"]
         return lines
 
-    def output_data(self, op: Function) -> np.ndarray | None:
+    def output_data(self, op: Node) -> np.ndarray | None:
         tensor = self.walk.outputs.get(id(op))
         if tensor is not None:
             return tensor.data
@@ -463,7 +463,7 @@ class _Builder:
                   grad_key=id(leaf))
         return key
 
-    def op_lines(self, op: Function) -> list[str]:
+    def op_lines(self, op: Node) -> list[str]:
         lines = _op_arguments(op)
         known = len(self.walk.consts.get(id(op), ())) if self.opts.view == "forward" else 0
         anonymous = sum(p is None for p in op.parents) - known
@@ -490,10 +490,10 @@ class _Builder:
             described = [f"{_fmt_shape(op.shape)} {op.dtype}"] + self.values(self.output_data(op), id(op))
             if self.opts.compact:
                 named = [f"-> {self.name_of(out)}"] if self.name_of(out) else []
-                self.node(f"op{k}", type(op).__name__, self.op_lines(op) + named + described, "op", obj=op,
+                self.node(f"op{k}", op.name(), self.op_lines(op) + named + described, "op", obj=op,
                           cluster=cluster, grad_key=id(op))
             else:
-                self.node(f"op{k}", type(op).__name__, self.op_lines(op), "op", obj=op, cluster=cluster)
+                self.node(f"op{k}", op.name(), self.op_lines(op), "op", obj=op, cluster=cluster)
                 title = self.name_of(out) or ("output" if id(op) in self.root_ids else "")
                 self.node(f"t{k}", title, described, "tensor", obj=op, cluster=cluster, grad_key=id(op),
                           shape="box", style="filled")
@@ -532,7 +532,7 @@ class _Builder:
             lines = self.op_lines(op) + (["saved values freed"] if saved is _FREED else [])
             if self.opts.show_grad:
                 lines += self.values(None, id(op))
-            self.node(f"op{k}", f"{type(op).__name__}Backward", lines, "op", obj=op, cluster=cluster, grad_key=id(op))
+            self.node(f"op{k}", f"{op.name()}Backward", lines, "op", obj=op, cluster=cluster, grad_key=id(op))
             for parent in op.parents:
                 if parent is not None:
                     self.edge(f"op{k}", node_key.get(id(parent), "more"), op, parent)
@@ -540,7 +540,7 @@ class _Builder:
                 for i, value in enumerate(saved):
                     self.saved(op, k, i, value, cluster, node_key)
 
-    def saved(self, op: Function, k: int, i: int, value: Any, cluster: str | None, node_key: dict[int, str]) -> None:
+    def saved(self, op: Node, k: int, i: int, value: Any, cluster: str | None, node_key: dict[int, str]) -> None:
         style = {"style": "dashed", "color": "#e08a2c", "arrowhead": "none"}
         if isinstance(value, Tensor) and id(value) in node_key:
             self.edge(node_key[id(value)], f"op{k}", **style)
@@ -690,7 +690,7 @@ def _resolve_highlight(highlight: Any, walk: _Walk, names: dict[int, str]) -> se
             sources.append(key)
         else:
             raise TypeError(f"draw_graph: highlight takes tensors or tensor names, got {type(target).__name__}")
-    consumers: dict[int, list[Function]] = {}
+    consumers: dict[int, list[Node]] = {}
     for op in walk.ops:
         for parent in op.parents:
             if parent is not None:

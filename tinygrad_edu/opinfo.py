@@ -18,7 +18,7 @@ import numpy as np
 import tinygrad_edu as tg
 
 from .gradcheck import jacobians, second_order_function
-from .tensor import Function, Tensor
+from .tensor import Function, Node, Tensor
 
 Shapes = tuple[tuple[int, ...], ...]
 
@@ -275,8 +275,8 @@ def graph_functions(outputs: Sequence[Tensor]) -> set[type]:
         if node in seen:
             continue
         seen.add(node)
-        stack.extend(p for p in node.parents if isinstance(p, Function))
-    return {type(node) for node in seen}
+        stack.extend(p for p in node.parents if isinstance(p, Node))
+    return {node.op for node in seen}
 
 
 def make_inputs(info: OpInfo, shapes: Shapes, rng: np.random.Generator) -> list[Tensor]:

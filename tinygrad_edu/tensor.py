@@ -1,9 +1,9 @@
-"""Tensor, Function and grad mode: the data structures the autograd graph is made of.
+"""Tensor, Function, Node and grad mode: the data structures the autograd graph is made of.
 
 A `Tensor` wraps one NumPy array. Every differentiable operation is a `Function` subclass; calling
-`Op.apply(*inputs)` runs `forward` on arrays and, when gradients are needed, creates one `Function`
-instance that is at once the `ctx` of that call and the graph node: it keeps edges to the nodes
-(or leaf tensors) of its inputs and what `backward` needs, never its own output tensor.
+`Op.apply(*inputs)` runs `forward` on arrays and, when gradients are needed, records one `Node`
+that is at once the `ctx` of that call and the graph node: it keeps edges to the nodes (or leaf
+tensors) of its inputs and what `backward` needs, never its own output tensor.
 """
 
 from __future__ import annotations
@@ -179,41 +179,31 @@ _NO_GRAD_CTX = _NoGradContext()
 _NEEDS: dict[tuple, tuple[tuple, int]] = {}
 _NEEDS_UNARY = (True,)
 _NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, True)
-_SAVED_OUTPUT_ONLY = (_OUTPUT,)
-_ARRAY_TYPES = (np.ndarray, np.generic)  # what ops that save only their output (exp, tanh, sigmoid) keep
+_SAVED_OUTPUT_ONLY = (_OUTPUT,)  # what ops that save only their output (exp, tanh, sigmoid) keep
+_ARRAY_TYPES = (np.ndarray, np.generic)
 
 
-class Function:
-    """Base of every differentiable operation (and of users' custom ones).
+class Node:
+    """One recorded call of an op: the `ctx` its forward and backward receive, and the graph node.
 
-    Subclasses define `forward(ctx, *arrays, **kw) -> ndarray` and
-    `backward(ctx, grad_output) -> grad or tuple of grads` (one per positional input, None where
-    no gradient is needed), and are called as `Op.apply(*inputs, **kw)`. Backward formulas use
-    Tensor operations, so the gradient graph is itself differentiable.
+    Every op's nodes are of this one class (`op` names the Function subclass), so the engine's
+    attribute accesses on nodes stay monomorphic, which CPython runs fastest. A node keeps edges to
+    its inputs' nodes (or leaf tensors) and what backward needs, never its own output tensor.
     """
 
-    # Set for every node: _edges, _edge_index, needs_input_grad, shape, dtype, _saved. `_edges` links
-    # the node to its inputs' nodes (or leaf tensors): the one input's node when exactly one input
-    # needs a gradient (then `_edge_index` is its position), else a tuple with one entry per input.
-    # So the most common nodes are one object for the garbage collector, not a node plus a tuple.
+    # Set for every node: op, _edges, _edge_index, needs_input_grad, shape, dtype, _saved. `_edges`
+    # links the node to its inputs' nodes (or leaf tensors): the one input's node when exactly one
+    # input needs a gradient (then `_edge_index` is its position), else a tuple with one entry per
+    # input. So the most common nodes are one object for the garbage collector, not a node and a tuple.
     # Set with what forward saved (when _saved is not None): _saved_version (sum of the saved input
     # tensors' versions, or None), _out_array (the output array when forward saved it, else None)
     # and _wrap_saved (True when saved values include the output or arrays to wrap as Tensors).
-    __slots__ = ("_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_version",
+    __slots__ = ("op", "_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_version",
                  "_out_array", "_wrap_saved", "__dict__", "__weakref__")
-    exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
     # rarely set per node; class defaults keep node creation to a few stores
     _out_modified = False  # set by in-place ops on the output tensor after forward saved it
     _hooks = None  # hooks registered on the output tensor (a non-leaf)
     _retain = None  # weak reference to the output tensor when it retains its grad
-
-    @staticmethod
-    def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    @staticmethod
-    def backward(ctx: Any, *grad_outputs: Tensor) -> Any:
-        raise NotImplementedError
 
     # -- ctx API used inside forward/backward --------------------------------------------------
 
@@ -252,7 +242,10 @@ class Function:
 
     def name(self) -> str:
         """The op's name as shown in errors and graphs (the Function subclass name)."""
-        return type(self).__name__
+        return self.op.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.op.__name__} node>"
 
     @property
     def parents(self) -> tuple:
@@ -263,6 +256,96 @@ class Function:
         parents = [None] * len(self.needs_input_grad)
         parents[self._edge_index] = edges
         return tuple(parents)
+
+    # -- bookkeeping of what forward saved -----------------------------------------------------
+
+    def _resolve_saved(self, args: Sequence[Any], out: np.ndarray, raw: Any) -> None:
+        """Turn saved arrays that are inputs into their tensors and the output into a marker.
+
+        The output array is kept, never the output tensor (no reference cycle). Versions only grow,
+        so the sum of the saved inputs' versions changes exactly when one of them is modified."""
+        saved = self._saved
+        version = out_array = None
+        wrap = False
+        if len(saved) == 1 and (saved[0] is raw or saved[0] is out):  # ops that keep only their output
+            self._saved = _SAVED_OUTPUT_ONLY
+            out_array = out
+            wrap = True
+        else:
+            resolved = None  # a copy of `saved`, made once some value needs resolving
+            for i, value in enumerate(saved):
+                if not isinstance(value, _ARRAY_TYPES):
+                    continue
+                if value is raw or value is out:
+                    out_array = out
+                    value = _OUTPUT
+                    wrap = True
+                else:
+                    for a in args:
+                        if isinstance(a, Tensor) and a.data is value:
+                            version = a._version if version is None else version + a._version
+                            value = a
+                            break
+                    else:
+                        wrap = True
+                if resolved is None:
+                    resolved = list(saved)
+                resolved[i] = value
+            if resolved is not None:
+                self._saved = tuple(resolved)
+        self._saved_version = version
+        self._out_array = out_array
+        self._wrap_saved = wrap
+
+    def _check_versions(self) -> None:
+        """Raise if a saved tensor (or the saved output) was modified in place since forward."""
+        saved = self._saved
+        if saved is None or saved is _FREED:
+            return
+        if self._saved_version is not None:
+            version = 0
+            for value in saved:
+                if isinstance(value, Tensor):
+                    version += value._version
+            if version != self._saved_version:
+                shapes = ", ".join(str(t.shape) for t in saved if isinstance(t, Tensor))
+                raise RuntimeError(
+                    f"{self.name()}: a tensor this op saved for backward (shapes: {shapes}) was modified by an "
+                    "in-place operation; use an out-of-place operation (x = x + y instead of x += y) or "
+                    "clone() before modifying it"
+                )
+        if self._out_modified:
+            raise RuntimeError(
+                f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
+                "modified by an in-place operation; use an out-of-place operation instead"
+            )
+
+    def _release(self) -> None:
+        """Drop what forward saved (backward has used it); a second backward then raises."""
+        if self._saved is not None:
+            self._saved = _FREED
+            self._out_array = None
+
+
+class Function:
+    """Base of every differentiable operation (and of users' custom ones).
+
+    Subclasses define `forward(ctx, *arrays, **kw) -> ndarray` and
+    `backward(ctx, grad_output) -> grad or tuple of grads` (one per positional input, None where
+    no gradient is needed), and are called as `Op.apply(*inputs, **kw)`. When a gradient is needed,
+    `apply` records a `Node`, the `ctx` both receive. Backward formulas use Tensor operations, so
+    the gradient graph is itself differentiable.
+    """
+
+    exact_dtype = False  # True: the output dtype is what forward chose (no int->float64 correction)
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError
 
     # -- graph construction --------------------------------------------------------------------
 
@@ -297,7 +380,8 @@ class Function:
     @classmethod
     def _record(cls, args: tuple, kwargs: dict) -> Tensor:
         """`apply` when some input requires grad: forward, then a graph node for the output."""
-        ctx = _new_object(cls)
+        ctx = _new_object(Node)
+        ctx.op = cls
         if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
             (a,) = args
             arrays = [a.data]
@@ -371,73 +455,6 @@ class Function:
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
         return result
-
-    def _resolve_saved(self, args: Sequence[Any], out: np.ndarray, raw: Any) -> None:
-        """Turn saved arrays that are inputs into their tensors and the output into a marker.
-
-        The output array is kept, never the output tensor (no reference cycle). Versions only grow,
-        so the sum of the saved inputs' versions changes exactly when one of them is modified."""
-        saved = self._saved
-        version = out_array = None
-        wrap = False
-        if len(saved) == 1 and (saved[0] is raw or saved[0] is out):  # ops that keep only their output
-            self._saved = _SAVED_OUTPUT_ONLY
-            out_array = out
-            wrap = True
-        else:
-            resolved = None  # a copy of `saved`, made once some value needs resolving
-            for i, value in enumerate(saved):
-                if not isinstance(value, _ARRAY_TYPES):
-                    continue
-                if value is raw or value is out:
-                    out_array = out
-                    value = _OUTPUT
-                    wrap = True
-                else:
-                    for a in args:
-                        if isinstance(a, Tensor) and a.data is value:
-                            version = a._version if version is None else version + a._version
-                            value = a
-                            break
-                    else:
-                        wrap = True
-                if resolved is None:
-                    resolved = list(saved)
-                resolved[i] = value
-            if resolved is not None:
-                self._saved = tuple(resolved)
-        self._saved_version = version
-        self._out_array = out_array
-        self._wrap_saved = wrap
-
-    def _check_versions(self) -> None:
-        """Raise if a saved tensor (or the saved output) was modified in place since forward."""
-        saved = self._saved
-        if saved is None or saved is _FREED:
-            return
-        if self._saved_version is not None:
-            version = 0
-            for value in saved:
-                if isinstance(value, Tensor):
-                    version += value._version
-            if version != self._saved_version:
-                shapes = ", ".join(str(t.shape) for t in saved if isinstance(t, Tensor))
-                raise RuntimeError(
-                    f"{self.name()}: a tensor this op saved for backward (shapes: {shapes}) was modified by an "
-                    "in-place operation; use an out-of-place operation (x = x + y instead of x += y) or "
-                    "clone() before modifying it"
-                )
-        if self._out_modified:
-            raise RuntimeError(
-                f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
-                "modified by an in-place operation; use an out-of-place operation instead"
-            )
-
-    def _release(self) -> None:
-        """Drop what forward saved (backward has used it); a second backward then raises."""
-        if self._saved is not None:
-            self._saved = _FREED
-            self._out_array = None
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
@@ -517,7 +534,7 @@ class Tensor:
         self._name = name
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool = False, grad_fn: Function | None = None) -> Tensor:
+    def _make(cls, data: np.ndarray, requires_grad: bool = False, grad_fn: Node | None = None) -> Tensor:
         """Wrap an array without copying or checking (the engine's fast constructor)."""
         t = object.__new__(Tensor)
         t.data = data
