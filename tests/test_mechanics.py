@@ -433,6 +433,31 @@ def test_graph_freed_without_backward_without_gc(gc_disabled):
     assert all(ref() is None for ref in refs)
 
 
+def test_recorded_ops_leave_one_object_each_for_the_collector(gc_disabled):
+    """The graph is built so the garbage collector has little to walk: a node whose one input needs
+    a gradient is a single object (no separate tuple of parents, no per-node dict)."""
+    x = tg.tensor(np.linspace(-1, 1, 16), requires_grad=True)
+    gc.collect()
+    before = len(gc.get_objects())
+    y = x
+    for _ in range(250):
+        y = (y * 1.0001 + 0.001).tanh() * 0.999  # 1,000 ops
+    gc.collect()  # any collection untracks tuples that hold only constants, like (None, 0.999)
+    assert (len(gc.get_objects()) - before) / 1000 <= 1.01
+
+
+def test_nodes_are_one_class_whose_op_is_the_function():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    scaled, product = x * 2.0, x * w
+    assert type(scaled.grad_fn) is tg.Node and scaled.grad_fn.op is tg.ops.Mul
+    assert scaled.grad_fn.parents == (x, None) and scaled.grad_fn.needs_input_grad == (True, False)
+    assert (2.0 * x).grad_fn.parents == (None, x)
+    assert product.grad_fn.parents == (x, w) and product.grad_fn.needs_input_grad == (True, True)
+    assert product.tanh().grad_fn.parents == (product.grad_fn,)
+    assert repr(product.grad_fn) == "<Mul node>"
+
+
 def test_graph_with_saved_output_has_no_reference_cycles(gc_disabled):
     _, loss, _ = _graph_refs()
     loss.backward()

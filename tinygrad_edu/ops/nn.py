@@ -83,7 +83,7 @@ class Unfold(Function):
 
 class Fold(Function):
     """col2im: (N, C*kh*kw, L) -> (N, C, H, W), summing overlapping windows (unfold's adjoint);
-    `batch_columns` takes Unfold's (C*kh*kw, N*L) layout."""
+    `batch_columns` takes Unfold's (C*kh*kw, N*L) layout and returns a channel-major view."""
 
     @staticmethod
     def forward(ctx, cols, output_size, kernel_size, stride, dilation, batch_columns=False):
@@ -103,17 +103,17 @@ class Fold(Function):
                 f"{kernel_size}, stride {stride}, dilation {dilation} (expected {expected})"
             )
         ctx.kernel_size, ctx.stride, ctx.dilation, ctx.batch_columns = kernel_size, stride, dilation, batch_columns
-        out = np.zeros((n, c, h, w), dtype=cols.dtype)
-        if batch_columns:
-            blocks, target = cols.reshape(c, kh, kw, n, oh, ow), out.transpose(1, 0, 2, 3)
+        if batch_columns:  # channel-major (C, N, H, W) memory, like the columns and the convolution's output
+            blocks, target = cols.reshape(c, kh, kw, n, oh, ow), np.zeros((c, n, h, w), dtype=cols.dtype)
         else:
-            blocks, target = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 0, 4, 5), out.transpose(1, 0, 2, 3)
+            blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 0, 4, 5)
+            target = np.zeros((n, c, h, w), dtype=cols.dtype).transpose(1, 0, 2, 3)
         for i in range(kh):  # loop over kernel offsets only; every pixel and image at once
             for j in range(kw):
                 rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
                 columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
                 target[:, :, rows, columns] += blocks[:, i, j]
-        return out
+        return target.transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, g):
@@ -156,6 +156,26 @@ def fold(cols: Tensor, output_size: Any, kernel_size: Any, stride: Any = 1, padd
     return out[:, :, ph : ph + h, pw : pw + w] if ph or pw else out
 
 
+class ConvProduct(Function):
+    """weight (F, K) @ columns (K, L), plus bias (F,) on every column unless it is None, in one node:
+    a convolution's matrix product with the bias added in place, not into a second (F, L) array."""
+
+    @staticmethod
+    def forward(ctx, weight, cols, bias):
+        ctx.save_for_backward(weight, cols)
+        out = np.matmul(weight, cols)
+        if bias is not None:
+            out += bias[:, None]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        weight, cols = ctx.saved_tensors
+        need_w, need_cols, need_b = ctx.needs_input_grad
+        return (MatMul.apply(g, cols.T) if need_w else None, MatMul.apply(weight.T, g) if need_cols else None,
+                g.sum(axis=1) if need_b else None)
+
+
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation as im2col + one matrix product: x (N, C, H, W), weight (F, C/groups, kh, kw)."""
@@ -184,19 +204,19 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     if isinstance(padding, tuple) and len(padding) == 4:
         x = x.pad(((0, 0), (0, 0), padding[:2], padding[2:]))
         padding = 0
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
     cols = unfold(x, (kh, kw), stride2, padding, dilation2, batch_columns=True)  # (C*kh*kw, N*L)
-    if groups == 1:
-        out = weight.reshape(f, c * kh * kw) @ cols  # the whole batch in one matrix product
+    if groups == 1:  # the whole batch in one matrix product
+        out = ConvProduct.apply(weight.reshape(f, c * kh * kw), cols, bias)
     else:
         grouped = cols.reshape(groups, cg * kh * kw, cols.shape[1])
         out = (weight.reshape(groups, f // groups, cg * kh * kw) @ grouped).reshape(f, cols.shape[1])
+        if bias is not None:
+            out = out + bias.reshape(f, 1)
     ph, pw = _pair(padding, "padding", "conv2d")
     h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
     oh, ow = _out_size(h, kh, stride2[0], dilation2[0]), _out_size(w, kw, stride2[1], dilation2[1])
-    if bias is not None:
-        if bias.shape != (f,):
-            raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
-        out = out + bias.reshape(f, 1)
     # (N, F, OH, OW) as a view of channel-major memory: elementwise ops that follow keep that memory
     # order, so the gradient comes back channel-major and the matrix products need no copies
     out = out.reshape(f, n, oh, ow).permute(1, 0, 2, 3)
@@ -230,24 +250,59 @@ def _pool_windows(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilati
     return windows, ((c, oh, ow) if unbatched else (n, c, oh, ow))
 
 
+def _window_offsets(shape: tuple, kernel_size: tuple) -> list[tuple[slice, slice]]:
+    """(rows, columns) slices of an (N, C, H, W) array, one pair per offset (i, j) of a kh x kw window,
+    each picking that offset of every non-overlapping window; in window order (row-major)."""
+    (kh, kw), (h, w) = kernel_size, shape[2:]
+    oh, ow = h // kh, w // kw
+    return [(slice(i, oh * kh, kh), slice(j, ow * kw, kw)) for i in range(kh) for j in range(kw)]
+
+
+def _axis_order(x: np.ndarray) -> list[int]:
+    """x's axes from outermost to innermost in memory (a channel-major NCHW view: [1, 0, 2, 3])."""
+    return sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
+
+
+def _empty_in_layout(like: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
+    """An uninitialised array of `shape` whose last `like.ndim` axes lie in memory in the order of
+    `like`'s axes (extra leading axes outermost): a channel-major view gives channel-major arrays."""
+    lead = len(shape) - like.ndim
+    axes = list(range(lead)) + [lead + axis for axis in _axis_order(like)]
+    return np.empty([shape[axis] for axis in axes], dtype).transpose(np.argsort(axes))
+
+
+def _copy_in_layout(x: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A copy of `x` laid out in memory in the order of `like`'s axes."""
+    out = _empty_in_layout(like, x.shape, x.dtype)
+    out[...] = x
+    return out
+
+
 class MaxPool2d(Function):
     """Max over non-overlapping kh x kw windows (stride = kernel, rows and columns that do not fill
-    a window are dropped); the gradient goes to the first maximum of each window, as in PyTorch."""
+    a window are dropped); the gradient goes to the first maximum of each window, as in PyTorch.
+
+    The output keeps the input's memory order (a convolution's output is channel-major), and so
+    does the gradient (see MaxPool2dBackward), so the next matrix product needs no copy."""
 
     @staticmethod
     def forward(ctx, x, kernel_size):
-        (kh, kw), (n, c, h, w) = kernel_size, x.shape
-        oh, ow = h // kh, w // kw
-        offsets = [(slice(i, oh * kh, kh), slice(j, ow * kw, kw)) for i in range(kh) for j in range(kw)]
-        out = x[:, :, offsets[0][0], offsets[0][1]].copy()
+        offsets = _window_offsets(x.shape, kernel_size)
+        out = x[:, :, offsets[0][0], offsets[0][1]].copy(order="K")
         for rows, columns in offsets[1:]:  # a loop over the window's kh*kw offsets, each over all windows
             np.maximum(out, x[:, :, rows, columns], out=out)
-        mask = np.zeros(x.shape, dtype=bool)
-        taken = np.zeros(out.shape, dtype=bool)
-        for rows, columns in offsets:  # in window order, so a tie goes to the first maximum
-            first = (x[:, :, rows, columns] == out) & ~taken
-            mask[:, :, rows, columns] = first
-            taken |= first
+        if not ctx.needs_input_grad:  # nothing recorded: no mask needed
+            return out
+        # mask[k]: where offset k holds its window's first maximum; laid out like `out`, so every
+        # loop here and in backward runs over arrays in one memory order
+        mask = _empty_in_layout(out, (len(offsets),) + out.shape, bool)
+        for k, (rows, columns) in enumerate(offsets):  # in window order, so a tie goes to the first maximum
+            np.equal(x[:, :, rows, columns], out, out=mask[k])
+            if k == 0:
+                taken = mask[0].copy()
+            else:
+                np.greater(mask[k], taken, out=mask[k])  # a maximum, and none before it in the window
+                taken |= mask[k]
         ctx.in_shape, ctx.kernel_size = x.shape, kernel_size
         ctx.save_for_backward(mask)
         return out
@@ -255,12 +310,38 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
-        (n, c, h, w), (kh, kw) = ctx.in_shape, ctx.kernel_size
-        oh, ow = g.shape[2:]
-        spread = g.reshape(n, c, oh, 1, ow, 1).expand(n, c, oh, kh, ow, kw).reshape(n, c, oh * kh, ow * kw)
-        if (oh * kh, ow * kw) != (h, w):
-            spread = spread.pad(((0, 0), (0, 0), (0, h - oh * kh), (0, w - ow * kw)))
-        return spread * mask
+        return MaxPool2dBackward.apply(g, mask=mask.data, in_shape=ctx.in_shape, kernel_size=ctx.kernel_size)
+
+
+class MaxPool2dBackward(Function):
+    """MaxPool2d's gradient as one op: each window's gradient g (N, C, OH, OW) goes to the offset
+    that `mask` (kh*kw, N, C, OH, OW) marks, zero elsewhere, written in the mask's memory order.
+    Linear in g, so its own backward picks the same positions."""
+
+    @staticmethod
+    def forward(ctx, g, mask, in_shape, kernel_size):
+        # g in the mask's memory order and without gaps: the products below are several times
+        # slower over mixed or gapped layouts than this copy
+        if not g.transpose(_axis_order(mask[0])).flags.c_contiguous:
+            g = _copy_in_layout(g, mask[0])
+        out = _empty_in_layout(mask[0], in_shape, g.dtype)
+        (kh, kw), (h, w) = kernel_size, in_shape[2:]
+        out[:, :, h - h % kh :] = 0  # rows and columns that fill no window get no gradient
+        out[:, :, :, w - w % kw :] = 0
+        for k, (rows, columns) in enumerate(_window_offsets(in_shape, kernel_size)):
+            np.multiply(g, mask[k], out=out[:, :, rows, columns])
+        ctx.kernel_size = kernel_size
+        ctx.save_for_backward(mask)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        (mask,) = ctx.saved_tensors
+        (kh, kw), (_, n, c, oh, ow) = ctx.kernel_size, mask.shape
+        if gg.shape[2:] != (oh * kh, ow * kw):
+            gg = gg[:, :, : oh * kh, : ow * kw]
+        windows = gg.reshape(n, c, oh, kh, ow, kw).permute(3, 5, 0, 1, 2, 4).reshape(kh * kw, n, c, oh, ow)
+        return (windows * mask).sum(axis=0)
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
@@ -375,7 +456,7 @@ class CrossEntropy(Function):
         one_hot = np.zeros(probabilities.shape, dtype=probabilities.dtype)
         one_hot[ctx._rows, ctx._target] = 1.0
         weight = (g.reshape(-1, 1) if ctx.reduction == "none" else g) * ctx._scale.reshape(-1, 1)
-        return ((probabilities - one_hot) * weight,) + (None,) * (len(ctx.parents) - 1)
+        return ((probabilities - one_hot) * weight,) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
