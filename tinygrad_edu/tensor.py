@@ -356,9 +356,11 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return cls._record(args, kwargs)
-        arrays = []
-        for a in args:
-            arrays.append(a.data if isinstance(a, Tensor) else a)
+        if len(args) == 2:
+            a, b = args
+            arrays = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+        else:
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         try:
             out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:

@@ -122,7 +122,7 @@ class TanhBackward(Function):
     @staticmethod
     def forward(ctx, g, out):
         ctx.save_for_backward(g, out)
-        return g * (1 - out * out)
+        return g - g * out * out  # g * (1 - out^2) without a Python-scalar operand (slow on small arrays)
 
     @staticmethod
     def backward(ctx, gg):
@@ -153,7 +153,7 @@ class SigmoidBackward(Function):
     @staticmethod
     def forward(ctx, g, out):
         ctx.save_for_backward(g, out)
-        return g * out * (1 - out)
+        return g * (out - out * out)  # g * s * (1 - s) without a Python-scalar operand
 
     @staticmethod
     def backward(ctx, gg):
