@@ -227,13 +227,7 @@ class Node:
         result = []
         for value in saved:
             if value is _OUTPUT:
-                out = _new_object(Tensor)
-                out.data = self._out_array
-                out.grad = None
-                out._requires_grad = _state.grad_enabled
-                out.grad_fn = self
-                out._version = 0
-                result.append(out)
+                result.append(Tensor._make(self._out_array, _state.grad_enabled, self))
             elif isinstance(value, _ARRAY_TYPES):
                 result.append(Tensor._make(np.asarray(value)))
             else:
