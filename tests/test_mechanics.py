@@ -681,6 +681,18 @@ def test_custom_function_needs_input_grad():
     assert y.grad is None
 
 
+def test_custom_function_without_tensor_inputs_returns_its_array():
+    class Ones(tg.Function):
+        @staticmethod
+        def forward(ctx, n=3, dtype=np.float64):
+            return np.ones(n, dtype=dtype)
+
+    out = Ones.apply(n=2)
+    assert out.dtype == np.float64 and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy(), [1.0, 1.0])
+    assert Ones.apply(dtype=np.float32).dtype == np.float32
+
+
 def test_custom_function_wrong_number_of_grads_is_an_error():
     class Broken(tg.Function):
         @staticmethod
