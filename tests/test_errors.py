@@ -120,6 +120,13 @@ def test_pool_needs_4d_input():
     assert_mentions(err, "max_pool2d", "(2, 2)")
 
 
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pool_kernel_larger_than_input_names_the_pool(pool):
+    with pytest.raises(ValueError) as err:
+        getattr(tg.nn.functional, pool)(ones(1, 1, 2, 2), 3)
+    assert_mentions(err, pool, "(3, 3)", "(2, 2)")
+
+
 def test_inplace_shape_mismatch():
     x = ones(4)
     with pytest.raises(ValueError) as err:

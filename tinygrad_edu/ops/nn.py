@@ -242,8 +242,11 @@ def _pool_windows(x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilati
     if ph > kernel[0] // 2 or pw > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     dil = _pair(dilation, "dilation", op)
-    cols = unfold(x, kernel, stride, (ph, pw), dil, pad_value)
     n, c, h, w = x.shape
+    if h + 2 * ph < dil[0] * (kernel[0] - 1) + 1 or w + 2 * pw < dil[1] * (kernel[1] - 1) + 1:
+        raise ValueError(f"{op}: kernel {kernel} (dilation {dil}) does not fit in the input of size {(h, w)} "
+                         f"padded by {(ph, pw)}; use a smaller kernel or a larger input")
+    cols = unfold(x, kernel, stride, (ph, pw), dil, pad_value)
     oh = _out_size(h + 2 * ph, kernel[0], stride[0], dil[0])
     ow = _out_size(w + 2 * pw, kernel[1], stride[1], dil[1])
     windows = cols.reshape(n, c, kernel[0] * kernel[1], oh * ow)
