@@ -131,6 +131,66 @@ def test_inplace_on_unsaved_tensor_is_fine():
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
 
 
+def test_inplace_through_a_view_updates_the_base_in_the_graph():
+    # y = x * 1 = [1, 2, 3]; y[0] doubled through a view; loss = sum(y^2) = 4x0^2 + x1^2 + x2^2
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1.0
+    y[0:1].mul_(2.0)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.numpy(), [2.0, 2.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 4.0, 6.0])
+
+
+def test_inplace_through_a_view_of_a_view():
+    # y0 is tripled through v[0:1], a view of the view v: loss = 9x0^2 + x1^2 + x2^2
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1.0
+    v = y[0:2]
+    v[0:1].mul_(3.0)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 4.0, 6.0])
+
+
+def test_augmented_assignment_on_an_index_matches_the_method_form():
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1.0
+    y[1:] += 1.0
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 6.0, 8.0])
+
+
+@pytest.mark.parametrize("alias", [
+    lambda t: t[0:2],  # a view made by indexing
+    lambda t: t.reshape(3),  # a view made by reshape
+    lambda t: t.detach(),  # a detached tensor shares memory too
+])
+def test_writing_a_saved_tensor_through_an_alias_raises(alias):
+    x = f64([1.0, 2.0, 3.0])
+    h = x * 1.0
+    y = h.sin()  # Sin saves h
+    with tg.no_grad():
+        alias(h).mul_(2.0)
+    with pytest.raises(RuntimeError, match="Sin") as info:
+        y.sum().backward()
+    assert "in-place" in str(info.value)
+
+
+def test_writing_a_saved_output_through_a_view_raises():
+    x = f64([0.1, 0.2, 0.3])
+    out = x.exp()  # Exp saves its output
+    view = out.reshape(3)
+    view += 1.0
+    with pytest.raises(RuntimeError, match="Exp"):
+        out.sum().backward()
+
+
+def test_inplace_on_a_view_of_a_leaf_requiring_grad_refuses_and_keeps_values():
+    x = f64([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match="view .* of a leaf"):
+        x[0:2].mul_(2.0)
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+
+
 @pytest.mark.parametrize("update", [
     lambda t: t.__iadd__(1.0),
     lambda t: t.mul_(2.0),

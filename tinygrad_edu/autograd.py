@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import tensor as _tensor
 from .tensor import _FREED, Node, Tensor, _check_finite, _state, enable_grad, no_grad
 
 
@@ -137,7 +138,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
             # the same array flows on to the node's inputs (and maybe to a leaf's .grad): copy it
             _accumulate(node._retain(), grad, create_graph, {id(grad.data)})
         saved = node._saved
-        if saved is not None and (node._saved_version is not None or node._out_modified):
+        if saved is not None and node._saved_epoch != _tensor._write_epoch:  # some in-place write since
             node._check_versions()
         if anomaly:
             # the ops inside a backward formula are checked as this node's backward, not as forwards

@@ -156,7 +156,41 @@ def _check_finite(arr: np.ndarray, op: str, where: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Function: op definition, ctx and graph node in one object
+# in-place writes, tracked per memory owner
+#
+# Tensors that share memory (a view and its base, a tensor and its detach()) must see each other's
+# in-place writes, as PyTorch's shared version counters do. Each in-place write takes the next
+# epoch and records it for the array that owns the memory; a node remembers the epoch at which it
+# saved its arrays, and backward refuses when an owner was written after that epoch.
+
+_write_epoch = 0  # number of in-place writes so far (any tensor, any thread)
+_written_at: dict[int, int] = {}  # id(memory owner) -> epoch of its last in-place write
+
+
+def _memory_owner(arr: np.ndarray) -> np.ndarray:
+    """The array that owns `arr`'s memory (`arr` itself unless it is a view)."""
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def note_inplace_write(arr: np.ndarray) -> None:
+    """Record that the memory of `arr` was just written in place (by whichever tensor holds it)."""
+    global _write_epoch
+    _write_epoch += 1
+    owner = _memory_owner(arr)
+    key = id(owner)
+    if key not in _written_at:
+        weakref.finalize(owner, _written_at.pop, key, None)  # forget the owner with its memory
+    _written_at[key] = _write_epoch
+
+
+def _written_since(arr: np.ndarray, epoch: int) -> bool:
+    return _written_at.get(id(_memory_owner(arr)), 0) > epoch
+
+
+# ----------------------------------------------------------------------------------------------
+# Node and Function: a recorded call (ctx and graph node) and the op definition
 
 
 _new_object = object.__new__
@@ -195,13 +229,12 @@ class Node:
     # links the node to its inputs' nodes (or leaf tensors): the one input's node when exactly one
     # input needs a gradient (then `_edge_index` is its position), else a tuple with one entry per
     # input. So the most common nodes are one object for the garbage collector, not a node and a tuple.
-    # Set with what forward saved (when _saved is not None): _saved_version (sum of the saved input
-    # tensors' versions, or None), _out_array (the output array when forward saved it, else None)
-    # and _wrap_saved (True when saved values include the output or arrays to wrap as Tensors).
-    __slots__ = ("op", "_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_version",
+    # Set with what forward saved (when _saved is not None): _saved_epoch (the in-place write epoch
+    # then), _out_array (the output array when forward saved it, else None) and _wrap_saved (True
+    # when saved values include the output or arrays to wrap as Tensors).
+    __slots__ = ("op", "_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_epoch",
                  "_out_array", "_wrap_saved", "__dict__", "__weakref__")
     # rarely set per node; class defaults keep node creation to a few stores
-    _out_modified = False  # set by in-place ops on the output tensor after forward saved it
     _hooks = None  # hooks registered on the output tensor (a non-leaf)
     _retain = None  # weak reference to the output tensor when it retains its grad
 
@@ -256,10 +289,10 @@ class Node:
     def _resolve_saved(self, args: Sequence[Any], out: np.ndarray, raw: Any) -> None:
         """Turn saved arrays that are inputs into their tensors and the output into a marker.
 
-        The output array is kept, never the output tensor (no reference cycle). Versions only grow,
-        so the sum of the saved inputs' versions changes exactly when one of them is modified."""
+        The output array is kept, never the output tensor (no reference cycle). The current write
+        epoch is noted, so backward can tell whether any of them was written in place since."""
         saved = self._saved
-        version = out_array = None
+        out_array = None
         wrap = False
         if len(saved) == 1 and (saved[0] is raw or saved[0] is out):  # ops that keep only their output
             self._saved = _SAVED_OUTPUT_ONLY
@@ -277,7 +310,6 @@ class Node:
                 else:
                     for a in args:
                         if isinstance(a, Tensor) and a.data is value:
-                            version = a._version if version is None else version + a._version
                             value = a
                             break
                     else:
@@ -287,32 +319,31 @@ class Node:
                 resolved[i] = value
             if resolved is not None:
                 self._saved = tuple(resolved)
-        self._saved_version = version
+        self._saved_epoch = _write_epoch
         self._out_array = out_array
         self._wrap_saved = wrap
 
     def _check_versions(self) -> None:
-        """Raise if a saved tensor (or the saved output) was modified in place since forward."""
+        """Raise if a saved tensor or the saved output was written in place since forward saved it
+        (through any tensor sharing its memory: a view, its base, a detached copy)."""
         saved = self._saved
         if saved is None or saved is _FREED:
             return
-        if self._saved_version is not None:
-            version = 0
-            for value in saved:
-                if isinstance(value, Tensor):
-                    version += value._version
-            if version != self._saved_version:
-                shapes = ", ".join(str(t.shape) for t in saved if isinstance(t, Tensor))
-                raise RuntimeError(
-                    f"{self.name()}: a tensor this op saved for backward (shapes: {shapes}) was modified by an "
-                    "in-place operation; use an out-of-place operation (x = x + y instead of x += y) or "
-                    "clone() before modifying it"
-                )
-        if self._out_modified:
+        epoch = self._saved_epoch
+        if self._out_array is not None and _written_since(self._out_array, epoch):
             raise RuntimeError(
-                f"{self.name()}: its output of shape {self.shape}, needed for backward, was "
-                "modified by an in-place operation; use an out-of-place operation instead"
+                f"{self.name()}: its output of shape {self.shape}, needed for backward, was modified by an "
+                "in-place operation (on it or on a tensor sharing its memory); use an out-of-place operation "
+                "instead"
             )
+        for value in saved:
+            if isinstance(value, Tensor) and _written_since(value.data, epoch):
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {value.shape} that this op saved for backward was "
+                    "modified by an in-place operation (on it or on a tensor sharing its memory, such as a "
+                    "view); use an out-of-place operation (x = x + y instead of x += y) or clone() before "
+                    "modifying it"
+                )
 
     def _release(self) -> None:
         """Drop what forward saved (backward has used it); a second backward then raises."""
@@ -516,7 +547,9 @@ def _shape_arg(shape: tuple) -> tuple:
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backpropagation."""
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "__weakref__")
+    # _name, _hooks and _view_of ((base, index) of a view made by indexing) are set only when used
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "_view_of",
+                 "__weakref__")
     __array_priority__ = 100  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:

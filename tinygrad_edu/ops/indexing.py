@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, is_grad_enabled
+from ..tensor import Function, Tensor, is_grad_enabled, note_inplace_write
 from .reduce import norm_axis
 
 
@@ -84,10 +84,13 @@ class SetItem(Function):
 def getitem(x: Tensor, index: Any) -> Tensor:
     index, repeats = _normalize_index(index)
     try:
-        return GetItem.apply(x, index=index, repeats=repeats)
+        result = GetItem.apply(x, index=index, repeats=repeats)
     except IndexError as err:
         raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {x.shape}: "
                          f"{str(err).split(': ', 1)[-1]}") from None
+    if result.data.base is not None and np.may_share_memory(result.data, x.data):
+        result._view_of = (x, index)  # basic indexing gives a view: in-place writes to it update x (see _rebase)
+    return result
 
 
 def _describe(index: tuple) -> str:
@@ -96,25 +99,31 @@ def _describe(index: tuple) -> str:
 
 
 def check_inplace_allowed(x: Tensor, op: str) -> None:
-    if is_grad_enabled() and x.grad_fn is None and x.requires_grad:
+    """Refuse to write in place, while gradients are recorded, into a leaf that requires grad (or a
+    view of one, made by indexing): its gradient would no longer belong to its values."""
+    root = x
+    while getattr(root, "_view_of", None) is not None:
+        root = root._view_of[0]
+    if is_grad_enabled() and root.grad_fn is None and root.requires_grad:
+        what = "a leaf tensor" if root is x else f"a view (shape {x.shape}) of a leaf tensor"
         raise RuntimeError(
-            f"{op}: a leaf tensor that requires grad (shape {x.shape}) cannot be modified in place while "
+            f"{op}: {what} that requires grad (shape {root.shape}) cannot be modified in place while "
             "gradients are recorded; wrap the update in tg.no_grad() as optimizers do, or use an "
             "out-of-place operation"
         )
 
 
-def _mark_modified(x: Tensor) -> None:
-    """Tell the node that produced `x` when it saved `x` as its output: backward must refuse."""
-    node = x.grad_fn
-    if node is not None and getattr(node, "_out_array", None) is x.data:
-        node._out_modified = True
-
-
 def _rebase(x: Tensor, result: Tensor) -> None:
-    """Make `x` hold `result`'s values and take its place in the graph (an in-place op)."""
-    _mark_modified(x)
-    np.copyto(x.data, result.data, casting="unsafe")
+    """Make `x` hold `result`'s values and take its place in the graph (an in-place op). When `x` is
+    a view made by indexing, its base takes the values through a recorded setitem, so the base's
+    graph knows of the change too (PyTorch rebases views' bases the same way)."""
+    view_of = getattr(x, "_view_of", None)
+    if view_of is not None:
+        base, index = view_of
+        setitem(base, index, result)  # writes the shared memory; `x` sees the new values
+    else:
+        np.copyto(x.data, result.data, casting="unsafe")
+        note_inplace_write(x.data)
     x.grad_fn = result.grad_fn
     x._requires_grad = True
 
@@ -135,7 +144,7 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
             _rebase(x, SetItem.apply(previous, value, index=index, repeats=repeats))
         else:
             x.data[index] = value.data if isinstance(value, Tensor) else value
-            _mark_modified(x)
+            note_inplace_write(x.data)
     except (IndexError, ValueError) as err:
         raise type(err)(f"{op}: cannot assign a value of shape {np.shape(value)} to index "
                         f"{_describe(index)} of a tensor of shape {x.shape}: {err}") from None
@@ -154,7 +163,7 @@ def inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tens
     else:
         try:
             ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
-            _mark_modified(x)
+            note_inplace_write(x.data)
         except (TypeError, ValueError) as err:
             raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
                             f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
