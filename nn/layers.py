@@ -62,9 +62,12 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
-            raise _shape_error(self, f"with last dimension {self.in_features}", input)
-        return F.linear(input, self.weight, self.bias)
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except ValueError:  # F.linear checks the shapes; name the layer when the input is at fault
+            if input.ndim == 0 or input.shape[-1] != self.in_features:
+                raise _shape_error(self, f"with last dimension {self.in_features}", input) from None
+            raise
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

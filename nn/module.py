@@ -2,6 +2,7 @@
 
 Attribute assignment registers a `Parameter`, a `Module` or (via `register_buffer`) a buffer, in
 the order of assignment, so `state_dict` keys and layouts equal PyTorch's (`fc1.weight`, ...).
+Registered values are also kept in the instance dict, so `self.weight` is a plain attribute lookup.
 """
 
 from __future__ import annotations
@@ -67,28 +68,41 @@ class Module:
         if isinstance(value, Parameter):
             self._check_initialized(name)
             self._forget(name)
-            params[name] = value
+            self._store(params, name, value)
         elif isinstance(value, Module):
             self._check_initialized(name)
             self._forget(name)
-            self._modules[name] = value
+            self._store(self._modules, name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
                     f"cannot assign {type(value).__name__} as parameter {name!r} of {type(self).__name__} "
                     "(a Parameter or None is expected); wrap it with nn.Parameter(...)"
                 )
-            params[name] = None
+            self._store(params, name, None)
         elif params is not None and name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (Module or None expected)")
-            self._modules[name] = None
+            self._store(self._modules, name, None)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
-            self._buffers[name] = value
+            self._store(self._buffers, name, value)
         else:
             object.__setattr__(self, name, value)
+
+    def _store(self, registry: dict, name: str, value: Any) -> None:
+        """Put `value` in `registry` and, unless the class defines `name`, in the instance dict, where
+        attribute lookup finds it without the `__getattr__` fallback. Every change of a registry goes
+        through `_store` or `_drop`, so the two always agree."""
+        registry[name] = value
+        if not hasattr(type(self), name):
+            self.__dict__[name] = value
+
+    def _drop(self, registry: dict, name: str) -> None:
+        """Remove `name` from `registry` (KeyError if absent) and from the instance dict."""
+        del registry[name]
+        self.__dict__.pop(name, None)
 
     def _forget(self, name: str) -> None:
         """Remove `name` from every registry and the instance dict before re-registering it."""
@@ -107,7 +121,7 @@ class Module:
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
-                del registry[name]
+                self._drop(registry, name)
                 self._non_persistent_buffers.discard(name)
                 return
         object.__delattr__(self, name)
@@ -127,7 +141,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} (nn.Parameter or None expected)")
         self._forget(name)
-        self._parameters[name] = param
+        self._store(self._parameters, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not learned (e.g. BatchNorm's running mean); persistent buffers
@@ -136,7 +150,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} (Tensor or None expected)")
         self._forget(name)
-        self._buffers[name] = tensor
+        self._store(self._buffers, name, tensor)
         if not persistent:
             self._non_persistent_buffers.add(name)
 
@@ -146,7 +160,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._forget(name)
-        self._modules[name] = module
+        self._store(self._modules, name, module)
 
     register_module = add_module
 
@@ -377,9 +391,10 @@ class _ModuleSequence(Module):
         return list(self._modules)[index % n]
 
     def _renumber(self, modules: list[Module]) -> None:
-        self._modules.clear()
+        for name in list(self._modules):
+            self._drop(self._modules, name)
         for i, module in enumerate(modules):
-            self._modules[str(i)] = module
+            self._store(self._modules, str(i), module)
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
@@ -390,12 +405,12 @@ class _ModuleSequence(Module):
         raise NotImplementedError
 
     def __setitem__(self, index: int, module: Module) -> None:
-        self._modules[self._index(index)] = _check_module(module, type(self).__name__)
+        self._store(self._modules, self._index(index), _check_module(module, type(self).__name__))
 
     def __delitem__(self, index: int | slice) -> None:
         keys = list(self._modules)[index] if isinstance(index, slice) else [self._index(index)]
         for key in keys:
-            del self._modules[key]
+            self._drop(self._modules, key)
         self._renumber(list(self._modules.values()))
 
     def __len__(self) -> int:
@@ -477,7 +492,7 @@ class ModuleDict(Module):
         self.add_module(key, _check_module(module, "ModuleDict"))
 
     def __delitem__(self, key: str) -> None:
-        del self._modules[key]
+        self._drop(self._modules, key)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -499,11 +514,12 @@ class ModuleDict(Module):
 
     def pop(self, key: str) -> Module:
         module = self[key]
-        del self._modules[key]
+        self._drop(self._modules, key)
         return module
 
     def clear(self) -> None:
-        self._modules.clear()
+        for key in list(self._modules):
+            self._drop(self._modules, key)
 
     def update(self, modules: dict[str, Module] | Iterable[tuple[str, Module]]) -> None:
         for key, module in (modules.items() if isinstance(modules, dict) else modules):

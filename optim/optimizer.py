@@ -134,23 +134,28 @@ class Optimizer:
         if closure is not None:
             with tg.enable_grad():
                 loss = closure()
+        states = self.state
         with tg.no_grad():
             for group in self.param_groups:
+                maximize = group.get("maximize", False)
                 for p in group["params"]:
-                    if p.grad is None:
+                    grad = p.grad
+                    if grad is None:
                         continue
-                    grad = p.grad.data
-                    if grad.shape != p.shape:
+                    grad, data = grad.data, p.data
+                    if grad.shape != data.shape:
                         raise RuntimeError(f"{type(self).__name__}.step: a gradient of shape {grad.shape} for a "
-                                           f"parameter of shape {p.shape}; gradients must match their parameter")
-                    if grad.dtype != p.dtype:
-                        grad = grad.astype(p.dtype)
-                    if group.get("maximize", False):
+                                           f"parameter of shape {data.shape}; gradients must match their parameter")
+                    if grad.dtype != data.dtype:
+                        grad = grad.astype(data.dtype)
+                    if maximize:
                         grad = -grad
-                    state = self.state[p]
+                    state = states.get(p) or {}
                     self._update(p, grad, state, group)
-                    if not state:  # stateless rules (plain SGD) leave no entry, as in PyTorch
-                        del self.state[p]
+                    if state:
+                        states[p] = state
+                    else:  # stateless rules (plain SGD) leave no entry, as in PyTorch
+                        states.pop(p, None)
         return loss
 
     # -- checkpoints ---------------------------------------------------------------------------

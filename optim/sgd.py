@@ -30,10 +30,11 @@ class SGD(Optimizer):
                              f"momentum={options.get('momentum')}, dampening={options.get('dampening')}")
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, momentum, weight_decay = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+            grad = grad + float(weight_decay) * param.data
         if momentum != 0:
+            momentum = float(momentum)
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = tg.tensor(grad)
@@ -41,4 +42,4 @@ class SGD(Optimizer):
                 buf.data *= momentum
                 buf.data += (1 - float(group["dampening"])) * grad
             grad = grad + momentum * buf.data if group["nesterov"] else buf.data
-        param.data -= lr * grad
+        param.data -= float(group["lr"]) * grad

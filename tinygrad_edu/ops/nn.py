@@ -11,7 +11,8 @@ from .. import random
 from ..tensor import Function, Tensor, is_grad_enabled
 from .arithmetic import MatMul
 from .indexing import gather
-from .reduce import norm_axis
+from .reduce import Sum, norm_axis
+from .shape import Permute
 
 
 class Softmax(Function):
@@ -398,68 +399,81 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        need_x, need_w, *need_b = ctx.needs_input_grad
-        gx = MatMul.apply(g, weight) if need_x else None
+        needs = ctx.needs_input_grad
+        gx = MatMul.apply(g, weight) if needs[0] else None
         gw = gb = None
-        if need_w:
+        if needs[1]:
             g2, x2 = (g, x) if g.ndim == 2 else (g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
-            gw = MatMul.apply(g2.T, x2)  # a fresh (out, in) array, so it becomes .grad without a copy
-        if need_b and need_b[0]:
-            gb = g.sum(axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1))) if g.ndim > 1 else g
-        return (gx, gw, gb) if need_b else (gx, gw)
+            gw = MatMul.apply(Permute.apply(g2, axes=(1, 0)), x2)  # a fresh (out, in) array: .grad without a copy
+        if len(needs) == 3 and needs[2]:
+            gb = Sum.apply(g, axis=0 if g.ndim == 2 else tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map y = x W^T + b over the last axis of `x`."""
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    x_shape, w_shape = x.shape, weight.shape
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; the input's last "
-            f"dimension must equal in_features = {weight.shape[1] if weight.ndim == 2 else '?'}"
+            f"linear: input of shape {x_shape} does not fit weight of shape {w_shape}; the input's last "
+            f"dimension must equal in_features = {w_shape[1] if len(w_shape) == 2 else '?'}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    if bias is None:
+        return Linear.apply(x, weight)
+    if bias.shape != (w_shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w_shape[0]},), got {bias.shape}")
+    return Linear.apply(x, weight, bias)
 
 
 class CrossEntropy(Function):
-    """Softmax cross-entropy of logits (N, C) against class indices (N,), fused and stable:
-    the backward is softmax minus one-hot, with class weights and ignored targets."""
+    """Softmax cross-entropy of logits (N, C) against class indices (N,), fused and stable: the
+    backward is softmax minus one-hot, with class weights and ignored targets (`ignore_index=None`:
+    the caller has checked that no target is ignored)."""
 
     @staticmethod
     def forward(ctx, logits, target, weight=None, ignore_index=-100, reduction="mean"):
         n = logits.shape[0]
         rows = np.arange(n)
-        keep = target != ignore_index
-        safe_target = np.where(keep, target, 0)
+        scale = None  # each sample's weight; None: every sample counts once
+        if ignore_index is not None:
+            keep = target != ignore_index
+            target = np.where(keep, target, 0)
+            scale = np.where(keep, 1 if weight is None else weight[target], 0).astype(logits.dtype)
+        elif weight is not None:
+            scale = weight[target].astype(logits.dtype)
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        picked = shifted[rows, safe_target] - np.log(total[:, 0])
-        scale = keep.astype(logits.dtype) if weight is None else np.where(keep, weight[safe_target], 0).astype(logits.dtype)
-        losses = -picked * scale
+        losses = np.log(total[:, 0]) - shifted[rows, target]
+        if scale is not None:
+            losses *= scale
         if reduction == "mean":
-            denominator = scale.sum()
-            scale = scale / denominator
+            denominator = n if scale is None else scale.sum()
             out = losses.sum() / denominator
-        elif reduction == "sum":
-            out = losses.sum()
+            factor = 1 / denominator if scale is None else (scale / denominator)[:, None]
         else:
-            out = losses
-        ctx.reduction = reduction
-        ctx._rows, ctx._target, ctx._scale = rows, safe_target, scale  # backward's constants
-        exp /= total
-        ctx.save_for_backward(logits, exp)
+            out = losses.sum() if reduction == "sum" else losses
+            factor = None if scale is None else scale[:, None]
+        if ctx.needs_input_grad:  # recorded: keep the gradient for g = 1, (softmax - one-hot) * factor
+            grad = np.divide(exp, total, out=exp)
+            grad[rows, target] -= 1
+            if factor is not None:
+                grad *= factor
+            ctx.reduction, ctx._rows, ctx._target, ctx._factor = reduction, rows, target, factor
+            ctx.save_for_backward(logits, grad)
         return np.asarray(out, dtype=logits.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        logits, probabilities = ctx.saved_tensors
+        logits, grad = ctx.saved_tensors
         if is_grad_enabled():  # recorded backward: softmax as a graph op, so it can be differentiated again
-            probabilities = logits.softmax(axis=1)
-        one_hot = np.zeros(probabilities.shape, dtype=probabilities.dtype)
-        one_hot[ctx._rows, ctx._target] = 1.0
-        weight = (g.reshape(-1, 1) if ctx.reduction == "none" else g) * ctx._scale.reshape(-1, 1)
-        return ((probabilities - one_hot) * weight,) + (None,) * (len(ctx.needs_input_grad) - 1)
+            one_hot = np.zeros(grad.shape, dtype=grad.dtype)
+            one_hot[ctx._rows, ctx._target] = 1.0
+            grad = logits.softmax(axis=1) - one_hot
+            if ctx._factor is not None:
+                grad = grad * ctx._factor
+        grad = grad * (g.reshape(-1, 1) if ctx.reduction == "none" else g)
+        return (grad,) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -472,10 +486,15 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index:
             f"targets {target.shape} {target.dtype} (expected target shape {logits.shape[:1]})"
         )
     n_classes = logits.shape[1]
-    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-    if bad.any():
-        raise IndexError(f"cross_entropy: target {target[bad].flat[0]} is out of bounds for {n_classes} classes "
-                         f"(valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
+    if target.size:
+        low, high = target.min(), target.max()
+        if low < 0 or high >= n_classes:  # only ignore_index may lie outside the classes
+            bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+            if bad.any():
+                raise IndexError(f"cross_entropy: target {target[bad].flat[0]} is out of bounds for {n_classes} "
+                                 f"classes (valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
+        if not low <= ignore_index <= high:
+            ignore_index = None  # no target is ignored
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     weight_array = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
