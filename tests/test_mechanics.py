@@ -151,6 +151,18 @@ def test_inplace_through_a_view_of_a_view():
     np.testing.assert_allclose(x.grad.numpy(), [18.0, 4.0, 6.0])
 
 
+def test_inplace_through_a_view_taken_under_no_grad_makes_its_region_constant():
+    # v holds values taken without grad, so y0 = 2 and y1 = 4 become constants: d sum(y^2)/dx = [0, 0, 2x2]
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1.0
+    with tg.no_grad():
+        v = y[0:2]
+    v.mul_(2.0)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.numpy(), [2.0, 4.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 6.0])
+
+
 def test_augmented_assignment_on_an_index_matches_the_method_form():
     x = f64([1.0, 2.0, 3.0])
     y = x * 1.0

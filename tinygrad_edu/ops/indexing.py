@@ -113,6 +113,17 @@ def check_inplace_allowed(x: Tensor, op: str) -> None:
         )
 
 
+def _in_graph(x: Tensor) -> bool:
+    """Whether writing into `x` changes a tensor that requires grad: `x` itself or, for a view made
+    by indexing (even under no_grad), the base it shares memory with."""
+    while not x.requires_grad:
+        view_of = getattr(x, "_view_of", None)
+        if view_of is None:
+            return False
+        x = view_of[0]
+    return True
+
+
 def _rebase(x: Tensor, result: Tensor) -> None:
     """Make `x` hold `result`'s values and take its place in the graph (an in-place op). When `x` is
     a view made by indexing, its base takes the values through a recorded setitem, so the base's
@@ -125,13 +136,13 @@ def _rebase(x: Tensor, result: Tensor) -> None:
         np.copyto(x.data, result.data, casting="unsafe")
         note_inplace_write(x.data)
     x.grad_fn = result.grad_fn
-    x._requires_grad = True
+    x._requires_grad = result.requires_grad
 
 
 def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
     """`x[index] = value` in place; recorded (and `x` rebased in the graph) when gradients flow."""
     index, repeats = _normalize_index(index)
-    recording = is_grad_enabled() and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    recording = is_grad_enabled() and (_in_graph(x) or (isinstance(value, Tensor) and value.requires_grad))
     try:
         extra = np.ndim(value.data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
         if extra > 0 and all(n == 1 for n in np.shape(value)[:extra]):
@@ -153,7 +164,7 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
 
 def inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tensor:
     """`x op= other`: NumPy in place when nothing is recorded, else the op recorded and `x` rebased."""
-    if is_grad_enabled() and (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+    if is_grad_enabled() and (_in_graph(x) or (isinstance(other, Tensor) and other.requires_grad)):
         check_inplace_allowed(x, name)
         previous = Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn)
         result = op.apply(previous, other)
