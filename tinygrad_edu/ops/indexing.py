@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -98,12 +98,18 @@ def _describe(index: tuple) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def _view_chain(x: Tensor) -> Iterator[Tensor]:
+    """`x`, then the base it is a view of (made by indexing), then that base's base, and so on."""
+    while x is not None:
+        yield x
+        view_of = getattr(x, "_view_of", None)
+        x = None if view_of is None else view_of[0]
+
+
 def check_inplace_allowed(x: Tensor, op: str) -> None:
     """Refuse to write in place, while gradients are recorded, into a leaf that requires grad (or a
     view of one, made by indexing): its gradient would no longer belong to its values."""
-    root = x
-    while getattr(root, "_view_of", None) is not None:
-        root = root._view_of[0]
+    *_, root = _view_chain(x)
     if is_grad_enabled() and root.grad_fn is None and root.requires_grad:
         what = "a leaf tensor" if root is x else f"a view (shape {x.shape}) of a leaf tensor"
         raise RuntimeError(
@@ -115,13 +121,8 @@ def check_inplace_allowed(x: Tensor, op: str) -> None:
 
 def _in_graph(x: Tensor) -> bool:
     """Whether writing into `x` changes a tensor that requires grad: `x` itself or, for a view made
-    by indexing (even under no_grad), the base it shares memory with."""
-    while not x.requires_grad:
-        view_of = getattr(x, "_view_of", None)
-        if view_of is None:
-            return False
-        x = view_of[0]
-    return True
+    by indexing (even under no_grad), a base it shares memory with."""
+    return any(t.requires_grad for t in _view_chain(x))
 
 
 def _rebase(x: Tensor, result: Tensor) -> None:
