@@ -162,9 +162,6 @@ def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> _Walk:
                     walk.outputs.setdefault(id(value.grad_fn), value)
                 elif not value.requires_grad and all(c is not value for c in walk.consts.get(id(node), ())):
                     walk.consts.setdefault(id(node), []).append(value)
-        out_ref = getattr(node, "_out_ref", None)
-        if out_ref is not None and out_ref() is not None:
-            walk.outputs.setdefault(id(node), out_ref())
         depth = walk.depth[id(node)] + 1
         for parent in node.parents:
             if parent is None or id(parent) in walk.depth:
