@@ -163,6 +163,23 @@ def test_inplace_through_a_view_taken_under_no_grad_makes_its_region_constant():
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 0.0, 6.0])
 
 
+@pytest.mark.parametrize("write, factor", [
+    (lambda y: y.reshape(6).mul_(2.0), [[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]]),
+    (lambda y: y.T.mul_(3.0), [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]),
+    (lambda y: y.flatten()[1:3].mul_(2.0), [[1.0, 2.0, 2.0], [1.0, 1.0, 1.0]]),
+    (lambda y: y.permute(1, 0)[0].mul_(5.0), [[5.0, 1.0, 1.0], [5.0, 1.0, 1.0]]),
+])
+def test_inplace_through_reshape_and_permute_views_reaches_the_base(write, factor):
+    # y = x * 1 scaled elementwise by `factor` through a view: d sum(y^2)/dx = 2 factor^2 x
+    values = np.arange(1.0, 7.0).reshape(2, 3)
+    x = f64(values)
+    y = x * 1.0
+    write(y)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.numpy(), np.array(factor) * values)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.array(factor) ** 2 * values)
+
+
 def test_augmented_assignment_on_an_index_matches_the_method_form():
     x = f64([1.0, 2.0, 3.0])
     y = x * 1.0

@@ -189,6 +189,15 @@ def _written_since(arr: np.ndarray, epoch: int) -> bool:
     return _written_at.get(id(_memory_owner(arr)), 0) > epoch
 
 
+def mark_view(view: Tensor, base: Tensor, kind: str, arg: Any) -> Tensor:
+    """Remember that `view` (made from `base` by indexing with `arg`, kind "index", by a reshape
+    from shape `arg`, or by a permutation undone by axes `arg`) shares `base`'s memory, so that an
+    in-place write to `view` is recorded on `base` too (see `ops.indexing._rebase`)."""
+    if view is not base and _memory_owner(view.data) is _memory_owner(base.data):
+        view._view_of = (base, kind, arg)
+    return view
+
+
 # ----------------------------------------------------------------------------------------------
 # Node and Function: a recorded call (ctx and graph node) and the op definition
 
@@ -547,7 +556,7 @@ def _shape_arg(shape: tuple) -> tuple:
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backpropagation."""
 
-    # _name, _hooks and _view_of ((base, index) of a view made by indexing) are set only when used
+    # _name, _hooks and _view_of (see mark_view) are set only when used
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "_view_of",
                  "__weakref__")
     __array_priority__ = 100  # ndarray (op) Tensor defers to Tensor's reflected operators
@@ -626,7 +635,8 @@ class Tensor:
         if self.data.ndim < 2:
             return self
         if self.data.ndim == 2:
-            return ops.Permute.apply(self, axes=(1, 0))
+            out = ops.Permute.apply(self, axes=(1, 0))
+            return mark_view(out, self, "permute", (1, 0)) if self._requires_grad and _state.grad_enabled else out
         return self.permute(tuple(reversed(range(self.data.ndim))))
 
     def dim(self) -> int:

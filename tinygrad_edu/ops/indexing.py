@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..tensor import Function, Tensor, is_grad_enabled, note_inplace_write
+from ..tensor import Function, Tensor, is_grad_enabled, mark_view, note_inplace_write
 from .reduce import norm_axis
 
 
@@ -88,9 +88,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     except IndexError as err:
         raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {x.shape}: "
                          f"{str(err).split(': ', 1)[-1]}") from None
-    if result.data.base is not None and np.may_share_memory(result.data, x.data):
-        result._view_of = (x, index)  # basic indexing gives a view: in-place writes to it update x (see _rebase)
-    return result
+    return mark_view(result, x, "index", index)  # basic indexing gives a view of x's memory
 
 
 def _describe(index: tuple) -> str:
@@ -99,7 +97,7 @@ def _describe(index: tuple) -> str:
 
 
 def _view_chain(x: Tensor) -> Iterator[Tensor]:
-    """`x`, then the base it is a view of (made by indexing), then that base's base, and so on."""
+    """`x`, then the base it is a view of (see `mark_view`), then that base's base, and so on."""
     while x is not None:
         yield x
         view_of = getattr(x, "_view_of", None)
@@ -108,7 +106,7 @@ def _view_chain(x: Tensor) -> Iterator[Tensor]:
 
 def check_inplace_allowed(x: Tensor, op: str) -> None:
     """Refuse to write in place, while gradients are recorded, into a leaf that requires grad (or a
-    view of one, made by indexing): its gradient would no longer belong to its values."""
+    view of one): its gradient would no longer belong to its values."""
     *_, root = _view_chain(x)
     if is_grad_enabled() and root.grad_fn is None and root.requires_grad:
         what = "a leaf tensor" if root is x else f"a view (shape {x.shape}) of a leaf tensor"
@@ -120,22 +118,25 @@ def check_inplace_allowed(x: Tensor, op: str) -> None:
 
 
 def _in_graph(x: Tensor) -> bool:
-    """Whether writing into `x` changes a tensor that requires grad: `x` itself or, for a view made
-    by indexing (even under no_grad), a base it shares memory with."""
+    """Whether writing into `x` changes a tensor that requires grad: `x` itself or, for a view, a
+    base it shares memory with (for indexing views even when taken under no_grad)."""
     return any(t.requires_grad for t in _view_chain(x))
 
 
 def _rebase(x: Tensor, result: Tensor) -> None:
     """Make `x` hold `result`'s values and take its place in the graph (an in-place op). When `x` is
-    a view made by indexing, its base takes the values through a recorded setitem, so the base's
-    graph knows of the change too (PyTorch rebases views' bases the same way)."""
+    a view (see `mark_view`), its base takes the values through a recorded op, so the base's graph
+    knows of the change too (PyTorch rebases views' bases the same way)."""
     view_of = getattr(x, "_view_of", None)
-    if view_of is not None:
-        base, index = view_of
-        setitem(base, index, result)  # writes the shared memory; `x` sees the new values
-    else:
+    if view_of is None:
         np.copyto(x.data, result.data, casting="unsafe")
         note_inplace_write(x.data)
+    else:  # writing the base writes the shared memory: `x` sees the new values
+        base, kind, arg = view_of
+        if kind == "index":
+            setitem(base, arg, result)
+        else:
+            _rebase(base, result.reshape(arg) if kind == "reshape" else result.permute(arg))
     x.grad_fn = result.grad_fn
     x._requires_grad = result.requires_grad
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, is_grad_enabled, mark_view
 from .reduce import norm_axis
 
 
@@ -129,7 +129,8 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
         -1 in shape and (known == 0 or x.size % known)
     ):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}")
-    return Reshape.apply(x, shape=shape)
+    out = Reshape.apply(x, shape=shape)
+    return mark_view(out, x, "reshape", x.shape) if x.requires_grad and is_grad_enabled() else out
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -148,7 +149,8 @@ def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
     if axes == tuple(range(x.ndim)):
         return x
-    return Permute.apply(x, axes=axes)
+    out = Permute.apply(x, axes=axes)
+    return mark_view(out, x, "permute", tuple(np.argsort(axes))) if x.requires_grad and is_grad_enabled() else out
 
 
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:
