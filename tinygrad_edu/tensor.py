@@ -401,8 +401,8 @@ class Function:
             raise _op_error(cls, err, arrays) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype is _FLOAT64 and arrays and not cls.exact_dtype and (type(arrays[0]) is not np.ndarray
-                                                                           or arrays[0].dtype is not _FLOAT64):
+        if (out.dtype is _FLOAT64 and arrays and not cls.exact_dtype
+                and (type(arrays[0]) is not np.ndarray or arrays[0].dtype is not _FLOAT64)):
             out = _undo_int_upcast(out, arrays)
         if _state.anomaly:
             _check_finite(out, cls.__name__, "forward output")
@@ -473,7 +473,7 @@ class Function:
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
         dtype = out.dtype
         if dtype is _FLOAT64:
-            if not cls.exact_dtype and (type(arrays[0]) is not np.ndarray or arrays[0].dtype is not _FLOAT64):
+            if (type(arrays[0]) is not np.ndarray or arrays[0].dtype is not _FLOAT64) and not cls.exact_dtype:
                 out = _undo_int_upcast(out, arrays)
                 dtype = out.dtype
         elif dtype.kind != "f":
