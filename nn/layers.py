@@ -16,8 +16,10 @@ from . import init
 from .module import Module, Parameter
 
 
-def _empty(*shape: int) -> Parameter:
+def _empty(layer: str, *shape: int) -> Parameter:
     """A parameter in the current default float dtype, filled by the layer's reset_parameters."""
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"{layer}: sizes must be non-negative integers, got parameter shape {shape}")
     return Parameter(tg.zeros(*shape))
 
 
@@ -46,9 +48,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = _empty(out_features, in_features)
+        self.weight = _empty("Linear", out_features, in_features)
         if bias:
-            self.bias = _empty(out_features)
+            self.bias = _empty("Linear", out_features)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -98,9 +100,9 @@ class Conv2d(Module):
         self.dilation = _pair(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
-        self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = _empty("Conv2d", out_channels, in_channels // groups, *self.kernel_size)
         if bias:
-            self.bias = _empty(out_channels)
+            self.bias = _empty("Conv2d", out_channels)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -357,7 +359,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        self.weight = _empty(num_embeddings, embedding_dim)
+        self.weight = _empty("Embedding", num_embeddings, embedding_dim)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

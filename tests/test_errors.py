@@ -127,6 +127,25 @@ def test_pool_kernel_larger_than_input_names_the_pool(pool):
     assert_mentions(err, pool, "(3, 3)", "(2, 2)")
 
 
+@pytest.mark.parametrize("make, name", [
+    (lambda: tg.linspace(0.0, 1.0, -3), "linspace"),
+    (lambda: tg.eye(-2), "eye"),
+    (lambda: tg.nn.Linear(-1, 3), "Linear"),
+    (lambda: tg.nn.Embedding(-1, 2), "Embedding"),
+])
+def test_negative_sizes_are_refused_naming_the_maker(make, name):
+    with pytest.raises(ValueError) as err:
+        make()
+    assert_mentions(err, name, "-")
+
+
+def test_manual_seed_takes_any_int_and_refuses_other_types():
+    first = tg.manual_seed(-1).random(3)
+    np.testing.assert_array_equal(tg.manual_seed(2**64 - 1).random(3), first)  # negative seeds wrap, as in PyTorch
+    with pytest.raises(TypeError, match="manual_seed"):
+        tg.manual_seed(1.5)
+
+
 def test_inplace_shape_mismatch():
     x = ones(4)
     with pytest.raises(ValueError) as err:

@@ -95,11 +95,13 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False,
              name: str | None = None) -> Tensor:
+    (num,) = _size((num,), "linspace")
     return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad, name)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
         name: str | None = None) -> Tensor:
+    n, m = _size((n, n if m is None else m), "eye")
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name)
 
 

@@ -8,9 +8,12 @@ _generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Make all randomness of the library reproducible (independent of NumPy's global state)."""
+    """Make all randomness of the library reproducible (independent of NumPy's global state).
+    Any int is accepted, as in PyTorch; negative seeds wrap around modulo 2**64."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
     global _generator
-    _generator = np.random.default_rng(seed)
+    _generator = np.random.default_rng(int(seed) % 2**64)
     return _generator
 
 
