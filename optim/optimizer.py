@@ -152,6 +152,7 @@ class Optimizer:
                         grad = -grad
                     state = states.get(p) or {}
                     self._update(p, grad, state, group)
+                    tg.autograd.mark_written(p)  # graphs that saved p before this step must not backprop
                     if state:
                         states[p] = state
                     else:  # stateless rules (plain SGD) leave no entry, as in PyTorch

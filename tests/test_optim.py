@@ -676,3 +676,30 @@ def test_trains_an_nn_model():
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
     assert all(p.dtype == np.float32 for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------------------------
+# a step between forward and backward
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_backward_through_a_graph_saved_before_a_step_raises(name):
+    """As in PyTorch: the step changes the parameters in place, so a graph that saved them (here
+    Mul saves w for x's gradient) would otherwise backpropagate with the new values."""
+    w, x = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    loss = (x * w).sum()
+    loss.backward(retain_graph=True)
+    getattr(optim, name)([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="Mul.*in-place"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_training_loop_with_steps_between_iterations_is_fine(name):
+    w = leaf([1.0, 2.0])
+    opt = getattr(optim, name)([w], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    assert np.all(np.abs(w.numpy()) < [1.0, 2.0])

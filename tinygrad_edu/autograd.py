@@ -227,6 +227,14 @@ def _skip(node: Node, deps: dict, partial: dict, ready: list, retain_graph: bool
                     stack.append(parent)
 
 
+def mark_written(*tensors: Tensor) -> None:
+    """Declare that `tensors` were changed in place through `.data` (as optimizers update their
+    parameters), so that a backward through a graph that saved them before raises, as it does
+    after the Tensor in-place ops, instead of silently using the new values."""
+    for t in tensors:
+        _tensor.note_inplace_write(t.data)
+
+
 def backward(tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None = None,
              retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into every leaf's `.grad`."""
