@@ -82,6 +82,22 @@ def test_second_backward_through_freed_graph_raises():
         y.backward()
 
 
+def test_backward_with_inputs_accumulates_only_into_them():
+    # loss = sum((x w)^2): d/dw = 2 x^2 w, d/dh = 2h with h = x w; x is left alone
+    x, w = f64([1.0, 2.0]), f64([3.0, 4.0])
+    h = x * w
+    (h * h).sum().backward(inputs=[w, h])
+    assert x.grad is None
+    np.testing.assert_allclose(w.grad.numpy(), [6.0, 32.0])
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 16.0])
+
+
+def test_backward_inputs_must_require_grad():
+    x = f64([1.0])
+    with pytest.raises(RuntimeError, match="inputs"):
+        (x * 2.0).sum().backward(inputs=[tg.tensor([1.0])])
+
+
 # ----------------------------------------------------------------------------------------------
 # version counters and in-place operations
 

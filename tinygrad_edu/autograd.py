@@ -235,16 +235,35 @@ def mark_written(*tensors: Tensor) -> None:
         _tensor.note_inplace_write(t.data)
 
 
-def backward(tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None = None,
-             retain_graph: bool = False, create_graph: bool = False) -> None:
-    """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into every leaf's `.grad`."""
-    roots = list(tensors)
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into every leaf's `.grad`,
+    or, with `inputs=`, only into those tensors' `.grad` (leaves or not), as in PyTorch."""
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
     root_grads = _root_grads(roots, grad_tensors)
+    retain = create_graph if retain_graph is None else retain_graph or create_graph
+    targets = None if inputs is None else [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if targets is not None:
+        if not targets:
+            raise RuntimeError("backward: inputs= was given but is empty; pass the tensors to accumulate into")
+        for i, t in enumerate(targets):
+            if not isinstance(t, Tensor) or not t.requires_grad:
+                raise RuntimeError(f"backward: inputs[{i}] must be a tensor that requires grad, got "
+                                   f"{type(t).__name__}{'' if not isinstance(t, Tensor) else ' without requires_grad'}")
+    capture = None if targets is None else {t.grad_fn for t in targets if t.grad_fn is not None}
     with enable_grad() if create_graph else no_grad():
-        leaf_grads = _walk(roots, root_grads, retain_graph or create_graph, create_graph, None)
+        found = _walk(roots, root_grads, retain, create_graph, capture)
         owned: set = set()
-        for leaf, g in leaf_grads.items():
-            _accumulate(leaf, _run_hooks(leaf, g), create_graph, owned)
+        if targets is None:
+            for leaf, g in found.items():
+                _accumulate(leaf, _run_hooks(leaf, g), create_graph, owned)
+            return
+        for t in dict.fromkeys(targets):  # each tensor once, in the order given
+            g = found.get(t if t.grad_fn is None else t.grad_fn)
+            if g is not None:
+                _accumulate(t, _run_hooks(t, g) if t.grad_fn is None else g, create_graph, owned)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],

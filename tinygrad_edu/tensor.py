@@ -706,10 +706,11 @@ class Tensor:
 
     # -- autograd ------------------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (self must be a scalar unless
-        `gradient` is given)."""
-        autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+        `gradient` is given), or only into the `.grad` of `inputs` when given."""
+        autograd.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
