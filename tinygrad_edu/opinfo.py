@@ -157,6 +157,7 @@ REGISTRY: list[OpInfo] = [
     OpInfo("log", lambda x: x.log(), domains=_POSITIVE),
     OpInfo("log1p", lambda x: x.log1p(), domains=((-0.7, 2.0),)),
     OpInfo("sqrt", lambda x: x.sqrt(), domains=_POSITIVE),
+    OpInfo("rsqrt", lambda x: x.rsqrt(), domains=_POSITIVE),
     OpInfo("sin", lambda x: x.sin()),
     OpInfo("cos", lambda x: x.cos()),
     OpInfo("tanh", lambda x: x.tanh()),
@@ -192,6 +193,8 @@ REGISTRY: list[OpInfo] = [
     OpInfo("prod_with_zero", lambda x: (x * tg.tensor([1.0, 0.0, 1.0], dtype=np.float64)).prod(axis=-1),
            cases=[(((2, 3),), {})]),
     OpInfo("logsumexp", lambda x, **kw: x.logsumexp(**kw), cases=_product(_REDUCTION_SHAPES, _REDUCTION_KWARGS)),
+    OpInfo("cumsum", lambda x, **kw: x.cumsum(**kw), cases=_product(
+        [((3, 4),), ((2, 3, 2),)], [{"axis": 0}, {"axis": -1}, {"axis": None}])),
     # shape
     OpInfo("reshape", lambda x: x.reshape(-1, 2), cases=_product([((2, 3),), ((4, 2, 1),)], [{}])),
     OpInfo("flatten", lambda x: x.flatten(1), cases=_product([((2, 3, 2),)], [{}])),
@@ -207,6 +210,9 @@ REGISTRY: list[OpInfo] = [
     OpInfo("tile", lambda x, reps: x.tile(reps), cases=_product([((2, 3),)], [{"reps": (2, 1)}, {"reps": 2},
                                                                             {"reps": (2, 1, 2)}])),
     OpInfo("flip", lambda x, **kw: x.flip(**kw), cases=_product([((2, 3),)], [{"axis": 0}, {"axis": None}])),
+    OpInfo("tril_triu", lambda x: x.tril(-1) + x.triu(1) * 2.0, cases=_product([((3, 4),), ((2, 3, 3),)], [{}])),
+    OpInfo("masked_fill", lambda x: x.masked_fill(np.eye(3, 4, dtype=bool), -1.0), cases=_product([((3, 4),)], [{}])),
+    OpInfo("outer_mm", lambda x, y: x.outer(y).mm(x.outer(y).t()), arity=2, cases=_product([((3,), (4,))], [{}])),
     OpInfo("cat", lambda x, y: tg.cat([x, y, x], axis=1), arity=2, cases=_product([((2, 3), (2, 1))], [{}])),
     OpInfo("stack", lambda x, y: tg.stack([x, y], axis=1), arity=2, cases=_product([((2, 3), (2, 3))], [{}])),
     OpInfo("split", lambda x: tg.stack(x.split(2, axis=1)[:2], axis=0), cases=_product([((3, 5),)], [{}])),

@@ -639,6 +639,13 @@ class Tensor:
             return mark_view(out, self, "permute", (1, 0)) if self._requires_grad and _state.grad_enabled else out
         return self.permute(tuple(reversed(range(self.data.ndim))))
 
+    def t(self) -> Tensor:
+        """The transpose of a matrix; vectors and scalars come back unchanged (as torch.Tensor.t)."""
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; "
+                             "use transpose(a, b) or permute(...)")
+        return self.T
+
     def dim(self) -> int:
         return self.data.ndim
 
@@ -828,6 +835,24 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return ops.compare(np.greater_equal, "ge", self, other)
 
+    def eq(self, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self, other: Any) -> Tensor:
+        return self != other
+
+    def lt(self, other: Any) -> Tensor:
+        return self < other
+
+    def le(self, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self, other: Any) -> Tensor:
+        return self >= other
+
     def __invert__(self) -> Tensor:
         if self.data.dtype.kind not in "biu":
             raise TypeError(f"invert: ~ needs a bool or integer tensor, got {self.dtype}")
@@ -868,6 +893,32 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
+
+    def mm(self, other: Tensor) -> Tensor:
+        """Matrix product of two matrices (no broadcasting, as torch.mm)."""
+        return self._checked_matmul(other, (2, 2), "mm")
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix product of (B, n, m) and (B, m, p) (no broadcasting, as torch.bmm)."""
+        if self.ndim == other.ndim == 3 and self.shape[0] != other.shape[0]:
+            raise ValueError(f"bmm: batch sizes differ: {self.shape} and {other.shape}")
+        return self._checked_matmul(other, (3, 3), "bmm")
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """Matrix times vector."""
+        return self._checked_matmul(vec, (2, 1), "mv")
+
+    def _checked_matmul(self, other: Tensor, ndims: tuple, op: str) -> Tensor:
+        if (self.ndim, np.ndim(other)) != ndims:
+            raise ValueError(f"{op}: expects tensors with {ndims[0]} and {ndims[1]} dimensions, got shapes "
+                             f"{self.shape} and {np.shape(other)}")
+        return ops.matmul(self, other)
+
+    def outer(self, other: Tensor) -> Tensor:
+        """Outer product of two vectors."""
+        if self.ndim != 1 or np.ndim(other) != 1:
+            raise ValueError(f"outer: expects two vectors, got shapes {self.shape} and {np.shape(other)}")
+        return self.reshape(-1, 1) * (other.reshape(1, -1) if isinstance(other, Tensor) else np.reshape(other, (1, -1)))
 
     def dot(self, other: Any) -> Tensor:
         return ops.dot(self, other)
@@ -966,6 +1017,33 @@ class Tensor:
     def sign(self) -> Tensor:
         return Tensor._make(np.sign(self.data))
 
+    def reciprocal(self) -> Tensor:
+        return ops.Div.apply(1.0, self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x)."""
+        return ops.Div.apply(1.0, self.sqrt())
+
+    # piecewise constant (zero gradient almost everywhere): results outside the graph, like sign
+    def floor(self) -> Tensor:
+        return Tensor._make(np.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        return Tensor._make(np.ceil(self.data))
+
+    def round(self) -> Tensor:
+        """Round half to even, as NumPy and PyTorch do."""
+        return Tensor._make(np.round(self.data))
+
+    def isnan(self) -> Tensor:
+        return Tensor._make(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return Tensor._make(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._make(np.isfinite(self.data))
+
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (NumPy's names)
         return ops.clip(self, min, max)
 
@@ -976,6 +1054,27 @@ class Tensor:
 
     def minimum(self, other: Any) -> Tensor:
         return ops.Minimum.apply(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where `condition` holds, else `other` (PyTorch's `x.where(cond, y)`)."""
+        return ops.where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """`value` where `mask` is true, this tensor elsewhere (the gradient flows to the rest)."""
+        return ops.where(mask, value, self)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Zero above the `diagonal`-th diagonal of the last two axes."""
+        return self._triangle(np.tril, diagonal, "tril")
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Zero below the `diagonal`-th diagonal of the last two axes."""
+        return self._triangle(np.triu, diagonal, "triu")
+
+    def _triangle(self, keep: Callable, diagonal: int, op: str) -> Tensor:
+        if self.ndim < 2:
+            raise ValueError(f"{op}: expects a tensor with at least 2 dimensions, got shape {self.shape}")
+        return ops.where(keep(np.ones(self.shape[-2:], dtype=bool), diagonal), self, 0.0)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         return ops.softmax(self, _axis_arg(axis if dim is None else None, dim))
@@ -1012,6 +1111,20 @@ class Tensor:
     def prod(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
         return ops.Prod.apply(self, axis=ops.norm_axis(_axis_arg(axis, dim), self.ndim, "prod"),
                               keepdims=keepdims if keepdim is None else keepdim)
+
+    def amax(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        """PyTorch's name for `max` with an axis (values only; ties share the gradient evenly)."""
+        return self.max(axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amin(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        return self.min(axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running sum along `axis` (PyTorch's `dim`, required there; here None flattens first, as NumPy)."""
+        axis = _axis_arg(axis, dim)
+        if axis is None:
+            return ops.CumSum.apply(self.reshape(-1), axis=0)
+        return ops.CumSum.apply(self, axis=ops.norm_axis(axis, self.ndim, "cumsum"))
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
                   keepdim: bool | None = None) -> Tensor:
@@ -1117,6 +1230,20 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
+
+    def new_zeros(self, *size: Any) -> Tensor:
+        """Zeros of `size` with this tensor's dtype (PyTorch's `new_zeros`)."""
+        return Tensor._make(np.zeros(_shape_arg(size), dtype=self.dtype))
+
+    def new_ones(self, *size: Any) -> Tensor:
+        return Tensor._make(np.ones(_shape_arg(size), dtype=self.dtype))
+
+    def new_full(self, size: Sequence[int], fill_value: Any) -> Tensor:
+        return Tensor._make(np.full(tuple(size), fill_value, dtype=self.dtype))
+
+    def new_tensor(self, data: Any) -> Tensor:
+        """A new leaf holding a copy of `data`, with this tensor's dtype."""
+        return Tensor(data, dtype=self.dtype)
 
     def clone(self) -> Tensor:
         """A copy that stays connected to the graph."""

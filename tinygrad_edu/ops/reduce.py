@@ -112,6 +112,19 @@ def _extremum_grad(g: Tensor, x: Tensor, out: Tensor, axis: Any, keepdims: bool)
     return _expand_grad(g, x.shape, axis, keepdims) * share.astype(x.dtype)
 
 
+class CumSum(Function):
+    """Running sum along `axis`; its gradient is the running sum of `g` taken from the other end."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
+
+
 class Prod(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):

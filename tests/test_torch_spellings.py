@@ -1,0 +1,79 @@
+"""PyTorch's spellings built from the engine's ops: values against NumPy, shapes and errors.
+(Their gradients are checked against central differences in tests/test_ops_gradcheck.py.)"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+
+A = np.arange(1.0, 13.0).reshape(3, 4) / 4.0
+
+
+def t64(values, requires_grad=False) -> tg.Tensor:
+    return tg.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("method, reference", [
+    (lambda x: x.t(), lambda a: a.T),
+    (lambda x: x.mm(x.t()), lambda a: a @ a.T),
+    (lambda x: x.mv(x[0]), lambda a: a @ a[0]),
+    (lambda x: x.reshape(1, 3, 4).bmm(x.t().reshape(1, 4, 3)), lambda a: (a @ a.T)[None]),
+    (lambda x: x[0].outer(x[1]), lambda a: np.outer(a[0], a[1])),
+    (lambda x: x.reciprocal(), lambda a: 1 / a),
+    (lambda x: x.rsqrt(), lambda a: 1 / np.sqrt(a)),
+    (lambda x: x.cumsum(1), lambda a: np.cumsum(a, axis=1)),
+    (lambda x: x.cumsum(), lambda a: np.cumsum(a)),
+    (lambda x: x.tril(), np.tril),
+    (lambda x: x.triu(1), lambda a: np.triu(a, 1)),
+    (lambda x: x.masked_fill(x > 1.5, -1.0), lambda a: np.where(a > 1.5, -1.0, a)),
+    (lambda x: x.where(x > 1.5, 0.0), lambda a: np.where(a > 1.5, a, 0.0)),
+    (lambda x: x.amax(1), lambda a: a.max(axis=1)),
+    (lambda x: x.amin(dim=0, keepdim=True), lambda a: a.min(axis=0, keepdims=True)),
+    (lambda x: (x * 3.7).floor(), lambda a: np.floor(a * 3.7)),
+    (lambda x: (x * 3.7).ceil(), lambda a: np.ceil(a * 3.7)),
+    (lambda x: (x * 2.0).round(), lambda a: np.round(a * 2.0)),
+])
+def test_values_match_numpy(method, reference):
+    np.testing.assert_allclose(method(t64(A)).numpy(), reference(A), rtol=1e-12)
+
+
+def test_comparison_methods_match_the_operators():
+    x = t64(A)
+    for name, ufunc in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
+                        ("gt", np.greater), ("ge", np.greater_equal)]:
+        np.testing.assert_array_equal(getattr(x, name)(1.5).numpy(), ufunc(A, 1.5))
+
+
+def test_nan_and_inf_checks():
+    x = t64([1.0, np.nan, np.inf, -np.inf])
+    np.testing.assert_array_equal(x.isnan().numpy(), [False, True, False, False])
+    np.testing.assert_array_equal(x.isinf().numpy(), [False, False, True, True])
+    np.testing.assert_array_equal(tg.isfinite(x).numpy(), [True, False, False, False])
+
+
+def test_piecewise_constant_results_are_outside_the_graph():
+    x = t64(A, requires_grad=True)
+    assert not x.floor().requires_grad and not x.round().requires_grad and not x.isnan().requires_grad
+
+
+def test_new_tensors_take_the_dtype_and_not_the_graph():
+    x = tg.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    for made, expected in [(x.new_zeros(2, 3), np.zeros((2, 3))), (x.new_ones((2,)), np.ones(2)),
+                           (x.new_full((2,), 7.0), [7.0, 7.0]), (x.new_tensor([1, 2]), [1.0, 2.0])]:
+        assert made.dtype == np.float32 and not made.requires_grad
+        np.testing.assert_array_equal(made.numpy(), expected)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: t64(np.ones((2, 2, 2))).t(), "t:"),
+    (lambda: t64(np.ones((2, 3))).mm(t64(np.ones(3))), "mm:"),
+    (lambda: t64(np.ones((2, 2, 3))).bmm(t64(np.ones((3, 3, 2)))), "bmm:"),
+    (lambda: t64(np.ones((2, 3))).mv(t64(np.ones((3, 1)))), "mv:"),
+    (lambda: t64(np.ones((2, 3))).outer(t64(np.ones(3))), "outer:"),
+    (lambda: t64(np.ones(3)).tril(), "tril:"),
+])
+def test_wrong_shapes_are_refused_naming_the_op(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
