@@ -31,6 +31,11 @@ def t64(values, requires_grad=False) -> tg.Tensor:
     (lambda x: x.where(x > 1.5, 0.0), lambda a: np.where(a > 1.5, a, 0.0)),
     (lambda x: x.amax(1), lambda a: a.max(axis=1)),
     (lambda x: x.amin(dim=0, keepdim=True), lambda a: a.min(axis=0, keepdims=True)),
+    (lambda x: x.norm(), np.linalg.norm),
+    (lambda x: x.norm(dim=1, keepdim=True), lambda a: np.linalg.norm(a, axis=1, keepdims=True)),
+    (lambda x: x.norm(p=1, axis=0), lambda a: np.abs(a).sum(axis=0)),
+    (lambda x: x.norm(p=np.inf), lambda a: np.abs(a).max()),
+    (lambda x: x.norm(p=3), lambda a: (np.abs(a) ** 3).sum() ** (1 / 3)),
     (lambda x: (x * 3.7).floor(), lambda a: np.floor(a * 3.7)),
     (lambda x: (x * 3.7).ceil(), lambda a: np.ceil(a * 3.7)),
     (lambda x: (x * 2.0).round(), lambda a: np.round(a * 2.0)),
@@ -77,3 +82,15 @@ def test_new_tensors_take_the_dtype_and_not_the_graph():
 def test_wrong_shapes_are_refused_naming_the_op(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_norm_of_a_zero_row_has_zero_gradient():
+    # d||x||/dx = x / ||x||, taken as 0 where ||x|| = 0 (PyTorch's subgradient), not 0/0
+    x = t64([[0.0, 0.0], [3.0, 4.0]], requires_grad=True)
+    x.norm(dim=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0], [0.6, 0.8]])
+
+
+def test_norm_refuses_a_meaningless_p():
+    with pytest.raises(ValueError, match="norm"):
+        t64(A).norm(p=-1)

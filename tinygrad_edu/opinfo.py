@@ -193,6 +193,12 @@ REGISTRY: list[OpInfo] = [
     OpInfo("prod_with_zero", lambda x: (x * tg.tensor([1.0, 0.0, 1.0], dtype=np.float64)).prod(axis=-1),
            cases=[(((2, 3),), {})]),
     OpInfo("logsumexp", lambda x, **kw: x.logsumexp(**kw), cases=_product(_REDUCTION_SHAPES, _REDUCTION_KWARGS)),
+    # norms have a kink at zero (|x|): inputs kept away from it, except the zero row made on purpose
+    OpInfo("norm", lambda x, **kw: x.norm(**kw), cases=_product(
+        [((3, 4),)], [{}, {"axis": 1}, {"axis": 0, "keepdims": True}, {"p": 1, "axis": 1}, {"p": 3}]),
+        domains=((0.5, 1.5),)),
+    OpInfo("norm_of_zero", lambda x: (x * tg.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=np.float64)).norm(axis=1),
+           cases=[(((2, 2),), {})], domains=((0.5, 1.5),)),
     OpInfo("cumsum", lambda x, **kw: x.cumsum(**kw), cases=_product(
         [((3, 4),), ((2, 3, 2),)], [{"axis": 0}, {"axis": -1}, {"axis": None}])),
     # shape

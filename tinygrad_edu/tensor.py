@@ -1119,6 +1119,11 @@ class Tensor:
     def amin(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Tensor:
         return self.min(axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def norm(self, p: Any = 2, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """The p-norm over `axis` (all elements by default); p = 2, "fro", 1, inf, -inf or any p > 0."""
+        return ops.norm(self, p, _axis_arg(axis, dim), keepdims if keepdim is None else keepdim)
+
     def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Running sum along `axis` (PyTorch's `dim`, required there; here None flattens first, as NumPy)."""
         axis = _axis_arg(axis, dim)

@@ -8,7 +8,7 @@ from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather
                        setitem)
 from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, MaxPool2d, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
                  fold, linear, log_softmax, max_pool2d, softmax, unfold)
-from .reduce import CumSum, LogSumExp, Max, Mean, Min, Prod, Sum, mean, norm_axis, var
+from .reduce import CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, mean, norm, norm_axis, var
 from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, broadcast_to, cast, cat, chunk,
                     concatenate, expand, flatten, flip, pad, permute, repeat, reshape, split, squeeze, stack, tile,
                     unsqueeze)

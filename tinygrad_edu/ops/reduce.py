@@ -112,6 +112,39 @@ def _extremum_grad(g: Tensor, x: Tensor, out: Tensor, axis: Any, keepdims: bool)
     return _expand_grad(g, x.shape, axis, keepdims) * share.astype(x.dtype)
 
 
+class Norm2(Function):
+    """Euclidean norm over `axis`; its gradient x / norm is taken as 0 where the norm is 0 (the
+    subgradient PyTorch uses), not 0/0."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        out = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        scale = g / where(out.data == 0, 1.0, out)
+        return _expand_grad(scale, ctx.in_shape, ctx.axis, ctx.keepdims) * x
+
+
+def norm(x: Tensor, p: Any = 2, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """The p-norm over `axis` (all elements when None): p = 2 (or "fro"), 1, inf, -inf or any p > 0."""
+    axis = norm_axis(axis, x.ndim, "norm")
+    if p in (2, "fro"):
+        return Norm2.apply(x, axis=axis, keepdims=keepdims)
+    if p == 1:
+        return x.abs().sum(axis=axis, keepdims=keepdims)
+    if p in (np.inf, -np.inf):
+        magnitude = x.abs()
+        return magnitude.max(axis, keepdims) if p > 0 else magnitude.min(axis, keepdims)
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
+        raise ValueError(f"norm: p must be 2, 'fro', 1, inf, -inf or a positive number, got {p!r}")
+    return (x.abs() ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
 class CumSum(Function):
     """Running sum along `axis`; its gradient is the running sum of `g` taken from the other end."""
 
