@@ -94,3 +94,36 @@ def test_norm_of_a_zero_row_has_zero_gradient():
 def test_norm_refuses_a_meaningless_p():
     with pytest.raises(ValueError, match="norm"):
         t64(A).norm(p=-1)
+
+
+@pytest.mark.parametrize("update, function, derivative", [
+    (lambda t: t.exp_(), np.exp, np.exp),
+    (lambda t: t.tanh_(), np.tanh, lambda a: 1 - np.tanh(a) ** 2),
+    # A holds 0.5 and 2.0 exactly: at the bounds the gradient passes, PyTorch's convention for clamp
+    (lambda t: t.clamp_(0.5, 2.0), lambda a: np.clip(a, 0.5, 2.0), lambda a: ((a >= 0.5) & (a <= 2.0)) * 1.0),
+    (lambda t: t.pow_(3), lambda a: a ** 3, lambda a: 3 * a ** 2),
+    (lambda t: t.neg_(), np.negative, lambda a: -np.ones_like(a)),
+])
+def test_unary_inplace_ops_rebase_the_graph(update, function, derivative):
+    # y = f(x) written into y in place; loss = sum(y): dloss/dx = f'(x)
+    x = t64(A, requires_grad=True)
+    y = x * 1.0
+    assert update(y) is y
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), function(A), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), derivative(A), rtol=1e-12)
+
+
+def test_unary_inplace_ops_without_graph_write_in_place():
+    x = t64(A)
+    data = x.data
+    x.relu_().sqrt_()
+    assert x.data is data
+    np.testing.assert_allclose(x.numpy(), np.sqrt(A))
+
+
+def test_unary_inplace_on_a_leaf_that_requires_grad_refuses_and_keeps_values():
+    x = t64(A, requires_grad=True)
+    with pytest.raises(RuntimeError, match="exp_: a leaf"):
+        x.exp_()
+    np.testing.assert_array_equal(x.numpy(), A)

@@ -949,6 +949,38 @@ class Tensor:
     def div_(self, other: Any) -> Tensor:
         return ops.inplace(self, other, ops.Div, np.divide, "div_")
 
+    def pow_(self, exponent: Any) -> Tensor:
+        return ops.inplace(self, exponent, ops.Pow, np.power, "pow_")
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's names)
+        return ops.inplace_map(self, lambda t: t.clip(min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def exp_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.exp, "exp_")
+
+    def log_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.log, "log_")
+
+    def sqrt_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.sqrt, "sqrt_")
+
+    def abs_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.abs, "abs_")
+
+    def neg_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.__neg__, "neg_")
+
+    def relu_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.relu, "relu_")
+
+    def sigmoid_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.sigmoid, "sigmoid_")
+
+    def tanh_(self) -> Tensor:
+        return ops.inplace_map(self, Tensor.tanh, "tanh_")
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 

@@ -5,7 +5,7 @@ from .arithmetic import Abs, Add, Div, MatMul, Mul, Neg, Pow, Remainder, Sub, do
 from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
                           SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, clip, compare, gelu, where)
 from .indexing import (GetItem, IndexAdd, SetItem, check_inplace_allowed, gather, getitem, index_select, inplace,
-                       setitem)
+                       inplace_map, setitem)
 from .nn import (CrossEntropy, Fold, Linear, LogSoftmax, MaxPool2d, Softmax, Unfold, avg_pool2d, conv2d, cross_entropy, dropout,
                  fold, linear, log_softmax, max_pool2d, softmax, unfold)
 from .reduce import CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, mean, norm, norm_axis, var

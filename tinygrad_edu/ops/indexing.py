@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -167,19 +167,35 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
 def inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tensor:
     """`x op= other`: NumPy in place when nothing is recorded, else the op recorded and `x` rebased."""
     if is_grad_enabled() and (_in_graph(x) or (isinstance(other, Tensor) and other.requires_grad)):
-        check_inplace_allowed(x, name)
-        previous = Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn)
-        result = op.apply(previous, other)
-        if result.shape != x.shape:
-            raise ValueError(f"{name}: result of shape {result.shape} does not fit in place into shape {x.shape}")
-        _rebase(x, result)
-    else:
-        try:
-            ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
-            note_inplace_write(x.data)
-        except (TypeError, ValueError) as err:
-            raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
-                            f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
+        return _inplace_recorded(x, lambda previous: op.apply(previous, other), name)
+    try:
+        ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
+                        f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
+    note_inplace_write(x.data)
+    x._version += 1
+    return x
+
+
+def inplace_map(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
+    """`x.exp_()` and the like: `fn(x)` written back into `x`, recorded (and `x` rebased) when the
+    write changes a tensor that requires grad."""
+    if is_grad_enabled() and _in_graph(x):
+        return _inplace_recorded(x, fn, name)
+    np.copyto(x.data, fn(Tensor._make(x.data)).data, casting="same_kind")
+    note_inplace_write(x.data)
+    x._version += 1
+    return x
+
+
+def _inplace_recorded(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
+    """An in-place op while recording: `fn` on a snapshot of `x`, then `x` takes the result's place."""
+    check_inplace_allowed(x, name)
+    result = fn(Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn))
+    if result.shape != x.shape:
+        raise ValueError(f"{name}: result of shape {result.shape} does not fit in place into shape {x.shape}")
+    _rebase(x, result)
     x._version += 1
     return x
 
