@@ -127,3 +127,28 @@ def test_unary_inplace_on_a_leaf_that_requires_grad_refuses_and_keeps_values():
     with pytest.raises(RuntimeError, match="exp_: a leaf"):
         x.exp_()
     np.testing.assert_array_equal(x.numpy(), A)
+
+
+def test_sort_gives_values_and_indices_and_a_gradient_through_the_values():
+    a = np.array([[3.0, 1.0, 2.0, 5.0], [0.5, 4.0, 4.5, -1.0]])
+    x = t64(a, requires_grad=True)
+    values, indices = x.sort(dim=1, descending=True)
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(-a, axis=1))
+    np.testing.assert_array_equal(values.numpy(), -np.sort(-a, axis=1))
+    # d/dx of sum(w * sorted(x)): each x gets the weight of the place it was sorted to
+    weights = np.array([[1.0, 2.0, 3.0, 4.0]] * 2)
+    (values * t64(weights)).sum().backward()
+    expected = np.zeros_like(a)
+    np.put_along_axis(expected, np.argsort(-a, axis=1), weights, axis=1)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_topk_takes_the_first_k_of_the_sort():
+    a = np.array([[3.0, 1.0, 2.0, 5.0], [0.5, 4.0, 4.5, -1.0]])
+    result = tg.topk(t64(a), 2)
+    np.testing.assert_array_equal(result.values.numpy(), [[5.0, 3.0], [4.5, 4.0]])
+    np.testing.assert_array_equal(result.indices.numpy(), [[3, 0], [2, 1]])
+    smallest = t64(a).topk(1, dim=0, largest=False)
+    np.testing.assert_array_equal(smallest.values.numpy(), [[0.5, 1.0, 2.0, -1.0]])
+    with pytest.raises(ValueError, match="topk"):
+        t64(a).topk(5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from contextlib import ContextDecorator
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -551,6 +551,13 @@ def _shape_arg(shape: tuple) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return shape
+
+
+class ValuesIndices(NamedTuple):
+    """What `sort` and `topk` return, as PyTorch does: the values and their indices."""
+
+    values: Tensor
+    indices: Tensor
 
 
 class Tensor:
@@ -1177,6 +1184,24 @@ class Tensor:
                keepdim: bool | None = None) -> Tensor:
         axis = ops.norm_axis(_axis_arg(axis, dim), self.ndim, "argmin")
         return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
+
+    def sort(self, axis: int = -1, descending: bool = False, *, dim: int | None = None) -> ValuesIndices:
+        """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
+        values keep their order (a stable sort)."""
+        axis = ops.norm_axis(axis if dim is None else dim, self.ndim, "sort")
+        order = np.argsort(-self.data if descending else self.data, axis=axis, kind="stable")
+        return ValuesIndices(ops.gather(self, axis, order), Tensor._make(order))
+
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True, *,  # noqa: A002
+             dim: int | None = None) -> ValuesIndices:
+        """The `k` largest (or smallest) values along `axis`, in order, and their indices."""
+        axis = ops.norm_axis(axis if dim is None else dim, self.ndim, "topk")
+        size = self.shape[axis] if self.ndim else 1
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+            raise ValueError(f"topk: k must be an int in [0, {size}] for axis {axis} of shape {self.shape}, got {k!r}")
+        values, indices = self.sort(axis, descending=largest)
+        keep = (slice(None),) * axis + (slice(0, int(k)),)
+        return ValuesIndices(values[keep], Tensor._make(indices.data[keep]))
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._make(np.asarray(np.any(self.data, axis=axis, keepdims=keepdims)))
