@@ -36,6 +36,16 @@ def t64(values, requires_grad=False) -> tg.Tensor:
     (lambda x: x.norm(p=1, axis=0), lambda a: np.abs(a).sum(axis=0)),
     (lambda x: x.norm(p=np.inf), lambda a: np.abs(a).max()),
     (lambda x: x.norm(p=3), lambda a: (np.abs(a) ** 3).sum() ** (1 / 3)),
+    (lambda x: x.unbind(1)[2], lambda a: a[:, 2]),
+    (lambda x: x.narrow(1, 1, 2), lambda a: a[:, 1:3]),
+    (lambda x: x.roll(1, 1), lambda a: np.roll(a, 1, axis=1)),
+    (lambda x: x.roll((1, -1), dims=(0, 1)), lambda a: np.roll(a, (1, -1), axis=(0, 1))),
+    (lambda x: x.roll(5), lambda a: np.roll(a, 5)),
+    (lambda x: x.diag(), np.diag),
+    (lambda x: x.diag(1), lambda a: np.diag(a, 1)),
+    (lambda x: x[0].diag(-1), lambda a: np.diag(a[0], -1)),
+    (lambda x: x.trace(), np.trace),
+    (lambda x: x.lerp(x * 2.0, 0.25), lambda a: a * 1.25),
     (lambda x: (x * 3.7).floor(), lambda a: np.floor(a * 3.7)),
     (lambda x: (x * 3.7).ceil(), lambda a: np.ceil(a * 3.7)),
     (lambda x: (x * 2.0).round(), lambda a: np.round(a * 2.0)),
@@ -152,3 +162,11 @@ def test_topk_takes_the_first_k_of_the_sort():
     np.testing.assert_array_equal(smallest.values.numpy(), [[0.5, 1.0, 2.0, -1.0]])
     with pytest.raises(ValueError, match="topk"):
         t64(a).topk(5)
+
+
+def test_nan_to_num_replaces_and_passes_the_gradient_only_where_finite():
+    x = t64([1.0, np.nan, np.inf, -np.inf], requires_grad=True)
+    y = x.nan_to_num(0.0, 9.0, -9.0)
+    np.testing.assert_array_equal(y.numpy(), [1.0, 0.0, 9.0, -9.0])
+    (y * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0, 0.0])

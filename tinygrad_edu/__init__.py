@@ -53,6 +53,7 @@ for _name in ("exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid", "r
               "erf", "abs", "sum", "mean", "var", "std", "max", "min", "prod", "logsumexp", "argmax", "argmin",
               "transpose", "swapaxes", "maximum", "minimum", "add", "sub", "mul", "div", "pow", "neg", "square",
               "sign", "clone", "detach", "reciprocal", "rsqrt", "floor", "ceil", "round", "isnan", "isinf", "isfinite",
-              "tril", "triu", "cumsum", "outer", "amax", "amin", "masked_fill", "mm", "bmm", "mv", "norm", "sort", "topk"):
+              "tril", "triu", "cumsum", "outer", "amax", "amin", "masked_fill", "mm", "bmm", "mv", "norm", "sort", "topk",
+              "unbind", "narrow", "roll", "diag", "trace", "lerp", "nan_to_num"):
     globals()[_name] = _unary(_name)
 del _name

@@ -218,6 +218,7 @@ REGISTRY: list[OpInfo] = [
     OpInfo("flip", lambda x, **kw: x.flip(**kw), cases=_product([((2, 3),)], [{"axis": 0}, {"axis": None}])),
     OpInfo("tril_triu", lambda x: x.tril(-1) + x.triu(1) * 2.0, cases=_product([((3, 4),), ((2, 3, 3),)], [{}])),
     OpInfo("masked_fill", lambda x: x.masked_fill(np.eye(3, 4, dtype=bool), -1.0), cases=_product([((3, 4),)], [{}])),
+    OpInfo("roll_diag", lambda x: x.roll((1, -1), (0, 1)).diag(1) * x[0].diag().trace(), cases=_product([((3, 4),)], [{}])),
     OpInfo("outer_mm", lambda x, y: x.outer(y).mm(x.outer(y).t()), arity=2, cases=_product([((3,), (4,))], [{}])),
     OpInfo("cat", lambda x, y: tg.cat([x, y, x], axis=1), arity=2, cases=_product([((2, 3), (2, 1))], [{}])),
     OpInfo("stack", lambda x, y: tg.stack([x, y], axis=1), arity=2, cases=_product([((2, 3), (2, 3))], [{}])),

@@ -1185,6 +1185,59 @@ class Tensor:
         axis = ops.norm_axis(_axis_arg(axis, dim), self.ndim, "argmin")
         return Tensor._make(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim)))
 
+    def unbind(self, axis: int = 0, *, dim: int | None = None) -> tuple:
+        """The slices along `axis`, that axis removed: `x.unbind(0)` is `(x[0], x[1], ...)`."""
+        axis = ops.norm_axis(axis if dim is None else dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
+    def narrow(self, axis: int, start: int, length: int) -> Tensor:
+        """`length` entries of `axis` from `start` (a view, as PyTorch's narrow)."""
+        axis = ops.norm_axis(axis, self.ndim, "narrow")
+        if not 0 <= start <= start + length <= self.shape[axis]:
+            raise IndexError(f"narrow: start {start} and length {length} do not fit axis {axis} of shape {self.shape}")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def roll(self, shifts: Any, axis: Any = None, *, dims: Any = None) -> Tensor:
+        """Entries shifted cyclically along `axis` (the flattened tensor when None), as np.roll."""
+        axis = _axis_arg(axis, dims)
+        if axis is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts, axes = (shifts, axis) if isinstance(shifts, tuple) else ((shifts,), (axis,) if isinstance(axis, int) else axis)
+        if len(shifts) != len(axes):
+            raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
+        out = self
+        for shift, a in zip(shifts, axes):
+            a = ops.norm_axis(a, self.ndim, "roll")
+            out = out[(slice(None),) * a + (np.roll(np.arange(self.shape[a]), shift),)]
+        return out
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A vector's diagonal matrix, or a matrix's `diagonal`-th diagonal (torch.diag)."""
+        if self.ndim == 1:
+            n = self.shape[0] + abs(diagonal)
+            rows = np.arange(self.shape[0]) + max(-diagonal, 0)
+            return ops.IndexAdd.apply(self, index=(rows, rows + diagonal), shape=(n, n))
+        if self.ndim != 2:
+            raise ValueError(f"diag: expects a vector or a matrix, got shape {self.shape}")
+        rows = np.arange(max(0, -diagonal), min(self.shape[0], self.shape[1] - diagonal))
+        return self[rows, rows + diagonal]
+
+    def trace(self) -> Tensor:
+        """Sum of a matrix's diagonal."""
+        if self.ndim != 2:
+            raise ValueError(f"trace: expects a matrix, got shape {self.shape}")
+        return self.diag().sum()
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self)."""
+        return self + (end - self) * weight
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        """NaN and infinities replaced (by default with 0 and the dtype's largest finite values); the
+        gradient flows only where the entry was finite."""
+        replaced = np.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        return ops.where(np.isfinite(self.data), self, replaced)
+
     def sort(self, axis: int = -1, descending: bool = False, *, dim: int | None = None) -> ValuesIndices:
         """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
         values keep their order (a stable sort)."""
