@@ -170,3 +170,19 @@ def test_nan_to_num_replaces_and_passes_the_gradient_only_where_finite():
     np.testing.assert_array_equal(y.numpy(), [1.0, 0.0, 9.0, -9.0])
     (y * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 0.0, 0.0, 0.0])
+
+
+def test_masked_select_nonzero_logical_and_casts():
+    a = np.array([[1.0, -2.0, 0.0], [3.0, 0.0, -1.0]])
+    x = t64(a, requires_grad=True)
+    picked = x.masked_select(tg.tensor(a > 0))
+    np.testing.assert_array_equal(picked.numpy(), [1.0, 3.0])
+    picked.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), (a > 0) * 1.0)
+    np.testing.assert_array_equal(x.nonzero().numpy(), np.argwhere(a))
+    positive = x > 0
+    np.testing.assert_array_equal(positive.logical_not().numpy(), ~(a > 0))
+    np.testing.assert_array_equal(positive.logical_and(x < 2).numpy(), (a > 0) & (a < 2))
+    np.testing.assert_array_equal(positive.logical_or(x < -1).numpy(), (a > 0) | (a < -1))
+    np.testing.assert_array_equal(positive.logical_xor(x >= 0).numpy(), (a > 0) ^ (a >= 0))
+    assert x.half().dtype == np.float16 and x.int().dtype == np.int32
