@@ -895,30 +895,6 @@ class Tensor:
     def __xor__(self, other: Any) -> Tensor:
         return ops.compare(np.logical_xor, "xor", self, other)
 
-    def logical_and(self, other: Any) -> Tensor:
-        return self & other
-
-    def logical_or(self, other: Any) -> Tensor:
-        return self | other
-
-    def logical_xor(self, other: Any) -> Tensor:
-        return self ^ other
-
-    def logical_not(self) -> Tensor:
-        return Tensor._make(np.logical_not(self.data))
-
-    def masked_select(self, mask: Any) -> Tensor:
-        """The entries where `mask` (broadcast to this shape) is true, as a vector."""
-        mask = np.broadcast_to(mask.data if isinstance(mask, Tensor) else np.asarray(mask), self.shape)
-        return self[mask]
-
-    def nonzero(self) -> Tensor:
-        """Indices of the non-zero entries, one row per entry (n, ndim), as torch.nonzero."""
-        return Tensor._make(np.argwhere(self.data))
-
-    def eq(self, other: Any) -> Tensor:
-        return self == other
-
     def add(self, other: Any) -> Tensor:
         return self + other
 
