@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from contextlib import ContextDecorator
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
