@@ -36,10 +36,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return tg.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (int(value), int(value)) if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
-
-
 def _ceil_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     """Extra padding on the far side so that ceil_mode's last window exists (it must start
     inside the input or the left padding, as in PyTorch)."""
@@ -57,8 +53,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
     stride = kernel_size if stride is None or stride == [] else stride
     if ceil_mode:
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (_pair(kernel_size), _pair(stride), _pair(padding),
-                                                  _pair(dilation))
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (tg.ops.pair(v) for v in (kernel_size, stride, padding, dilation))
         h, w = input.shape[-2:]
         extra_h, extra_w = _ceil_extra(h, kh, sh, ph, dh), _ceil_extra(w, kw, sw, pw, dw)
         if extra_h or extra_w:
@@ -75,10 +70,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported")
     stride = kernel_size if stride is None or stride == [] else stride
     out = tg.avg_pool2d(input, kernel_size, stride, padding)
-    kh, kw = _pair(kernel_size)
+    kh, kw = tg.ops.pair(kernel_size)
     if divisor_override is not None:
         return out * (kh * kw / divisor_override)
-    if not count_include_pad and any(_pair(padding)):
+    if not count_include_pad and any(tg.ops.pair(padding)):
         counts = tg.avg_pool2d(tg.ones(*input.shape[-2:], dtype=input.dtype).reshape(1, 1, *input.shape[-2:]),
                                kernel_size, stride, padding)
         return out / counts.reshape(counts.shape[-2:])
@@ -399,26 +394,6 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_in
     return _reduce(loss, reduction, "nll_loss")
 
 
-class _BinaryCrossEntropy(tg.Function):
-    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100 and PyTorch's gradient
-    (x - t) / max(x (1 - x), 1e-12), finite even for saturated probabilities."""
-
-    @staticmethod
-    def forward(ctx, x, t):
-        ctx.save_for_backward(x, t)
-        with np.errstate(divide="ignore"):
-            return -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log1p(-x), -100.0))
-
-    @staticmethod
-    def backward(ctx, g):
-        x, t = ctx.saved_tensors
-        grad_x = g * (x - t) / (x * (1 - x)).clip(1e-12, None) if ctx.needs_input_grad[0] else None
-        grad_t = None
-        if ctx.needs_input_grad[1]:
-            grad_t = g * ((1 - x).log().clip(-100.0, None) - x.log().clip(-100.0, None))
-        return grad_x, grad_t
-
-
 def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities `input` in [0, 1]; logs clamped at -100 like PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy")
@@ -428,7 +403,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     if input.size and (input.data.min() < 0 or input.data.max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; "
                          "apply sigmoid first or use binary_cross_entropy_with_logits")
-    loss = _BinaryCrossEntropy.apply(input, target.astype(input.dtype) if target.dtype != input.dtype else target)
+    loss = tg.ops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -23,10 +23,6 @@ def _empty(layer: str, *shape: int) -> Parameter:
     return Parameter(tg.zeros(*shape))
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (int(value), int(value)) if isinstance(value, (int, np.integer)) else tuple(int(v) for v in value)
-
-
 def _shape_error(layer: Module, expected: str, x: Tensor) -> ValueError:
     return ValueError(f"{layer!r} expects input {expected}, got shape {tuple(x.shape)}")
 
@@ -90,14 +86,14 @@ class Conv2d(Module):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-            if padding == "same" and _pair(stride) != (1, 1):
+            if padding == "same" and tg.ops.pair(stride) != (1, 1):
                 raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        self.kernel_size = tg.ops.pair(kernel_size)
+        self.stride = tg.ops.pair(stride)
+        self.padding = padding if isinstance(padding, str) else tg.ops.pair(padding)
+        self.dilation = tg.ops.pair(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
         self.weight = _empty("Conv2d", out_channels, in_channels // groups, *self.kernel_size)

@@ -7,7 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import random
-from .tensor import Tensor, as_array, get_default_dtype
+from .autograd.dtypes import as_array, get_default_dtype
+from .autograd.tensor import Tensor
 
 
 def _size(size: tuple, op: str) -> tuple:
@@ -28,6 +29,11 @@ def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None =
     if name is not None:
         t.name = name
     return t
+
+
+def _array_of(x: Any) -> np.ndarray:
+    """The array behind a tensor, or user data converted with the library's dtype rules."""
+    return x.data if isinstance(x, Tensor) else as_array(x)
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -60,23 +66,23 @@ def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires
          name: str | None = None) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, like PyTorch)."""
     size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size), "full")
-    value = as_array(fill_value, dtype)
+    value = _array_of(fill_value) if dtype is None else as_array(_array_of(fill_value), dtype)
     return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad, name)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    arr = as_array(x)
+    arr = _array_of(x)
     return _finish(np.zeros(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
 
 
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    arr = as_array(x)
+    arr = _array_of(x)
     return _finish(np.ones(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
-    arr = as_array(x)
+    arr = _array_of(x)
     filled = np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype)
     return _finish(filled, None, requires_grad, name)
 
@@ -137,3 +143,21 @@ def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype
             requires_grad: bool = False, name: str | None = None) -> Tensor:
     return _finish(random.generator().uniform(low, high, _size(tuple(size), "uniform")).astype(_float(dtype)), None,
                    requires_grad, name)
+
+
+def new_zeros(x: Tensor, *size: Any) -> Tensor:
+    """Zeros of `size` with x's dtype (PyTorch's `x.new_zeros`)."""
+    return Tensor._make(np.zeros(_size(size, "new_zeros"), dtype=x.dtype))
+
+
+def new_ones(x: Tensor, *size: Any) -> Tensor:
+    return Tensor._make(np.ones(_size(size, "new_ones"), dtype=x.dtype))
+
+
+def new_full(x: Tensor, size: Sequence[int], fill_value: Any) -> Tensor:
+    return Tensor._make(np.full(tuple(size), fill_value, dtype=x.dtype))
+
+
+def new_tensor(x: Tensor, data: Any) -> Tensor:
+    """A new leaf holding a copy of `data`, with x's dtype."""
+    return Tensor(data, dtype=x.dtype)

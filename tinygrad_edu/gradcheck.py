@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .autograd import grad
-from .tensor import Tensor
+from .autograd.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

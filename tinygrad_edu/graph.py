@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 import numpy as np
 
 from ._render import GraphDrawing, RendererNotFoundError, find_renderer
-from .autograd import grad as _grad
-from .tensor import _FREED, _OUTPUT, Node, Tensor
+from .autograd import Node, Tensor, node_gradients
+from .autograd.function import OUTPUT
 
 if TYPE_CHECKING:
     import graphviz
@@ -155,8 +155,7 @@ def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> _Walk:
                 queue.append(target)
     while queue:
         node = queue.popleft()
-        saved = getattr(node, "_saved", None)
-        for value in saved if isinstance(saved, tuple) else ():
+        for value in node.saved_values:
             if isinstance(value, Tensor):
                 if value.grad_fn is not None:
                     walk.outputs.setdefault(id(value.grad_fn), value)
@@ -180,28 +179,10 @@ def _side_pass_gradients(walk: _Walk) -> dict[int, np.ndarray] | None:
     and leaves `.grad`, hooks and retain_grad untouched; None when the graph was already freed."""
     if not walk.ops or any(r.size != 1 or not r.requires_grad for r in walk.roots):
         return None
-    if any(getattr(node, "_saved", None) is _FREED for node in walk.ops):
+    if any(node.released for node in walk.ops):
         return None
-    grads: dict[int, np.ndarray] = {}
-    inputs = [leaf for leaf in walk.leaves if leaf.requires_grad]
-    node_state = [(node, getattr(node, "_hooks", None), getattr(node, "_retain", None)) for node in walk.ops]
-    leaf_hooks = [(leaf, getattr(leaf, "_hooks", None)) for leaf in inputs]
-    try:
-        for node, _, _ in node_state:
-            node._hooks = [lambda g, key=id(node): grads.__setitem__(key, g.data)]
-            node._retain = None
-        for leaf in inputs:
-            leaf._hooks = None
-        results = _grad(walk.roots, inputs, retain_graph=True, allow_unused=True)
-    finally:
-        for node, hooks, retain in node_state:
-            node._hooks, node._retain = hooks, retain
-        for leaf, hooks in leaf_hooks:
-            leaf._hooks = hooks
-    for leaf, g in zip(inputs, results):
-        if g is not None:
-            grads[id(leaf)] = g.data
-    return grads
+    found = node_gradients(walk.roots, set(walk.ops))
+    return {id(key): g.data for key, g in found.items()}
 
 
 def _stored_gradients(walk: _Walk) -> dict[int, np.ndarray]:
@@ -237,7 +218,7 @@ def _fmt_value(value: Any) -> str:
 
 def _op_arguments(node: Node) -> list[str]:
     """The key arguments of an op, as shown under its name (axis, kernel/stride, index, ...)."""
-    args = getattr(node, "__dict__", {})
+    args = node.metadata
     lines = []
     if "kernel_size" in args:
         line = f"kernel={args['kernel_size']}" + (f" stride={args['stride']}" if "stride" in args else "")
@@ -446,7 +427,7 @@ class _Builder:
         tensor = self.walk.outputs.get(id(op))
         if tensor is not None:
             return tensor.data
-        return getattr(op, "_out_array", None)
+        return op.output_array
 
     # -- the two views -------------------------------------------------------------------------
 
@@ -525,16 +506,15 @@ class _Builder:
             if not self.shown(op):
                 continue
             cluster = self.owners.get(id(op)) or None
-            saved = getattr(op, "_saved", None)
-            lines = self.op_lines(op) + (["saved values freed"] if saved is _FREED else [])
+            lines = self.op_lines(op) + (["saved values freed"] if op.released else [])
             if self.opts.show_grad:
                 lines += self.values(None, id(op))
             self.node(f"op{k}", f"{op.name()}Backward", lines, "op", obj=op, cluster=cluster, grad_key=id(op))
             for parent in op.parents:
                 if parent is not None:
                     self.edge(f"op{k}", node_key.get(id(parent), "more"), op, parent)
-            if self.opts.show_saved and isinstance(saved, tuple):
-                for i, value in enumerate(saved):
+            if self.opts.show_saved:
+                for i, value in enumerate(op.saved_values):
                     self.saved(op, k, i, value, cluster, node_key)
 
     def saved(self, op: Node, k: int, i: int, value: Any, cluster: str | None, node_key: dict[int, str]) -> None:
@@ -542,7 +522,7 @@ class _Builder:
         if isinstance(value, Tensor) and id(value) in node_key:
             self.edge(node_key[id(value)], f"op{k}", **style)
             return
-        if value is _OUTPUT:
+        if value is OUTPUT:
             title, lines = "saved output", [f"{_fmt_shape(op.shape)} {op.dtype}"]
         elif isinstance(value, Tensor):
             title = "saved input" if value.requires_grad else "saved input (no grad)"

@@ -18,7 +18,7 @@ import numpy as np
 import tinygrad_edu as tg
 
 from .gradcheck import jacobians, second_order_function
-from .tensor import Function, Node, Tensor
+from .autograd import Function, Node, Tensor
 
 Shapes = tuple[tuple[int, ...], ...]
 
@@ -252,6 +252,8 @@ REGISTRY: list[OpInfo] = [
     OpInfo("cross_entropy", lambda x, **kw: tg.ops.cross_entropy(x, np.array([2, 0, 1, 2]), **kw), cases=_product(
         [((4, 3),)], [{}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 0},
                       {"weight": np.array([0.2, 1.0, 3.0]), "ignore_index": 1}])),
+    OpInfo("binary_cross_entropy", lambda x, t: tg.ops.binary_cross_entropy(x, t), arity=2,
+           domains=((0.05, 0.95), (0.0, 1.0))),
     OpInfo("unfold", lambda x: tg.ops.unfold(x, (2, 3), stride=(1, 2), padding=1, dilation=(2, 1)),
            cases=_product([((1, 2, 5, 6),)], [{}])),
     OpInfo("fold", lambda x: tg.ops.fold(x, (4, 5), 2, stride=(2, 1), padding=(0, 1)),

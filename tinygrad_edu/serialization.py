@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .tensor import Tensor
+from .autograd.tensor import Tensor
 
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1

@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 
 from .gradcheck import gradcheck, gradgradcheck
 from .opinfo import GRID, MARGIN, OpInfo, Shapes, push_away
-from .tensor import Tensor
+from .autograd.tensor import Tensor
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy:

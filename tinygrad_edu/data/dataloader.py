@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import random
 from ..creation import from_numpy, tensor
-from ..ops import stack
-from ..tensor import Tensor
+from ..ops.shape import stack
+from ..autograd.tensor import Tensor
 from .dataset import Dataset, TensorDataset
 
 

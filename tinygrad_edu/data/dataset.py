@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import random
-from ..tensor import Tensor
+from ..autograd.tensor import Tensor
 
 
 class Dataset:

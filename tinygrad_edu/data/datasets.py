@@ -14,7 +14,8 @@ from typing import Any, Union
 import numpy as np
 
 from .. import random
-from ..tensor import Tensor, get_default_dtype
+from ..autograd.dtypes import get_default_dtype
+from ..autograd.tensor import Tensor
 from .mnist import MNIST, FashionMNIST
 
 __all__ = ["FashionMNIST", "MNIST", "moons", "sine", "spiral", "vertical"]

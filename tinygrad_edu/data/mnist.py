@@ -18,7 +18,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, get_default_dtype
+from ..autograd.dtypes import get_default_dtype
+from ..autograd.tensor import Tensor
 from .dataset import Dataset
 
 IMAGES_MAGIC = 0x00000803

@@ -1,4 +1,4 @@
-"""Arithmetic with broadcasting: + - * / ** @, negation and abs.
+"""Arithmetic with broadcasting: + - * / ** %, negation and abs.
 
 Backward formulas return gradients of the broadcast shape; the engine reduces them to each
 input's shape in one place (`autograd.unbroadcast`).
@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from .elementwise import where
 
 
@@ -107,16 +108,6 @@ class Remainder(Function):
         return g, (-(g * quotient) if ctx.needs_input_grad[1] else None)
 
 
-def floor_divide(x: Any, y: Any) -> Tensor:
-    """x // y rounded towards minus infinity; piecewise constant, so outside the graph."""
-    a = x.data if isinstance(x, Tensor) else x
-    b = y.data if isinstance(y, Tensor) else y
-    try:
-        return Tensor._make(np.asarray(np.floor_divide(a, b)))
-    except ValueError as err:
-        raise ValueError(f"floor_divide: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
-
-
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
@@ -139,56 +130,67 @@ class Abs(Function):
         return g * np.sign(x.data)
 
 
-class MatMul(Function):
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return np.matmul(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        # 1-D operands are promoted to matrices as in np.matmul; the results are squeezed back.
-        x2 = x.reshape(1, -1) if x.ndim == 1 else x
-        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
-        if x.ndim == 1 and y.ndim == 1:
-            g2 = g.reshape(1, 1)
-        else:
-            g2 = g.unsqueeze(-2) if x.ndim == 1 else g
-            g2 = g2.unsqueeze(-1) if y.ndim == 1 else g2
-        gx = gy = None
-        if need_x:
-            gx = g2 @ y2.swapaxes(-1, -2)
-            if x.ndim == 1:
-                gx = gx.squeeze(-2)
-        if need_y:
-            gy = x2.swapaxes(-1, -2) @ g2
-            if y.ndim == 1:
-                gy = gy.squeeze(-1)
-        return gx, gy
+def add(x: Any, y: Any) -> Tensor:
+    """x + y with broadcasting."""
+    return Add.apply(x, y)
 
 
-def _shape_of(x: Any) -> tuple:
-    return x.shape if isinstance(x, Tensor) else np.shape(x)
+def radd(x: Any, y: Any) -> Tensor:
+    """y + x (the reflected operator)."""
+    return Add.apply(y, x)
 
 
-def matmul(x: Any, y: Any) -> Tensor:
-    """Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, broadcast batches."""
-    xs, ys = _shape_of(x), _shape_of(y)
-    if len(xs) == 0 or len(ys) == 0:
-        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {xs} and {ys}")
-    if xs[-1] != ys[-2 if len(ys) > 1 else -1]:
-        raise ValueError(
-            f"matmul: shapes {xs} and {ys} do not match: the last dim of the first ({xs[-1]}) must equal "
-            f"the {'second-to-last' if len(ys) > 1 else 'only'} dim of the second "
-            f"({ys[-2 if len(ys) > 1 else -1]})"
-        )
-    return MatMul.apply(x, y)
+def sub(x: Any, y: Any) -> Tensor:
+    return Sub.apply(x, y)
 
 
-def dot(x: Any, y: Any) -> Tensor:
-    """Inner product of two 1-D tensors (matrix product for 2-D, as np.dot)."""
-    if len(_shape_of(x)) > 2 or len(_shape_of(y)) > 2:
-        raise ValueError(f"dot: expects 1-D or 2-D tensors, got shapes {_shape_of(x)} and {_shape_of(y)}; use matmul")
-    return matmul(x, y)
+def rsub(x: Any, y: Any) -> Tensor:
+    return Sub.apply(y, x)
+
+
+def mul(x: Any, y: Any) -> Tensor:
+    return Mul.apply(x, y)
+
+
+def rmul(x: Any, y: Any) -> Tensor:
+    return Mul.apply(y, x)
+
+
+def div(x: Any, y: Any) -> Tensor:
+    """x / y (true division: integers give floats)."""
+    return Div.apply(x, y)
+
+
+def rdiv(x: Any, y: Any) -> Tensor:
+    return Div.apply(y, x)
+
+
+def pow(x: Any, y: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """x ** y, differentiable in both."""
+    return Pow.apply(x, y)
+
+
+def rpow(x: Any, y: Any) -> Tensor:
+    return Pow.apply(y, x)
+
+
+def remainder(x: Any, y: Any) -> Tensor:
+    """x % y, the sign following the divisor."""
+    return Remainder.apply(x, y)
+
+
+def rremainder(x: Any, y: Any) -> Tensor:
+    return Remainder.apply(y, x)
+
+
+def neg(x: Tensor) -> Tensor:
+    return Neg.apply(x)
+
+
+def positive(x: Tensor) -> Tensor:
+    """+x: the tensor itself."""
+    return x
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
+    return Abs.apply(x)

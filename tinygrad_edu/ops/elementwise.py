@@ -1,4 +1,5 @@
-"""Elementwise functions, activations, clip, maximum/minimum and where."""
+"""Elementwise functions and activations, clip, maximum/minimum and where: each op, then the
+functions (and Tensor methods) built on it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 
 _erf_per_element = np.frompyfunc(math.erf, 1, 1)
 
@@ -230,6 +232,8 @@ class Softplus(Function):
 
 
 class Clip(Function):
+    """Values limited to [low, high] (constant bounds); the gradient passes where x is inside."""
+
     @staticmethod
     def forward(ctx, x, low=None, high=None):
         inside = np.ones(x.shape, dtype=bool)
@@ -246,33 +250,37 @@ class Clip(Function):
         return g * inside
 
 
+def _save_share(ctx, wins: np.ufunc, x: np.ndarray, y: np.ndarray) -> None:
+    """Save the share of the gradient x gets: 1 where `wins(x, y)`, 1/2 at ties (as PyTorch)."""
+    ctx.save_for_backward((wins(x, y) + 0.5 * np.equal(x, y)).astype(np.result_type(x, y)))
+
+
+def _split_by_share(ctx, g: Tensor) -> tuple:
+    (share,) = ctx.saved_tensors
+    need_x, need_y = ctx.needs_input_grad
+    return (g * share if need_x else None), (g * (1 - share) if need_y else None)
+
+
 class Maximum(Function):
     @staticmethod
     def forward(ctx, x, y):
-        # ties send half of the gradient to each side, as PyTorch does
-        share = (np.greater(x, y) + 0.5 * np.equal(x, y)).astype(np.result_type(x, y))
-        ctx.save_for_backward(share)
+        _save_share(ctx, np.greater, x, y)
         return np.maximum(x, y)
 
     @staticmethod
     def backward(ctx, g):
-        (share,) = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return (g * share if need_x else None), (g * (1 - share) if need_y else None)
+        return _split_by_share(ctx, g)
 
 
 class Minimum(Function):
     @staticmethod
     def forward(ctx, x, y):
-        share = (np.less(x, y) + 0.5 * np.equal(x, y)).astype(np.result_type(x, y))
-        ctx.save_for_backward(share)
+        _save_share(ctx, np.less, x, y)
         return np.minimum(x, y)
 
     @staticmethod
     def backward(ctx, g):
-        (share,) = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        return (g * share if need_x else None), (g * (1 - share) if need_y else None)
+        return _split_by_share(ctx, g)
 
 
 class Where(Function):
@@ -289,22 +297,30 @@ class Where(Function):
         return None, (g * cond if need_x else None), (g * np.logical_not(cond) if need_y else None)
 
 
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """Elements of `x` where `condition` holds, else of `y` (gradients flow to both)."""
+def where(condition: Any, x: Any = None, y: Any = None) -> Tensor | tuple:
+    """Elements of `x` where `condition` holds, else of `y` (gradients flow to both). With the
+    condition alone, the indices where it holds (as `nonzero(as_tuple=True)`)."""
+    if x is None and y is None:
+        cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(Tensor._make(i) for i in np.nonzero(cond))
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond != 0
     return Where.apply(cond, x, y)
 
 
-def clip(x: Tensor, low: Any = None, high: Any = None) -> Tensor:
-    """Limit values to [low, high]; tensor bounds are differentiable through maximum/minimum."""
-    if low is None and high is None:
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's names)
+    """Limit values to [min, max]. Tensor bounds are differentiable: each bound gets the gradient
+    where it is the result, the input everywhere else (ties included), as in PyTorch."""
+    if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
-    if isinstance(low, Tensor) or isinstance(high, Tensor):
-        out = x if low is None else Maximum.apply(x, low)
-        return out if high is None else Minimum.apply(out, high)
-    return Clip.apply(x, low=low, high=high)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x if min is None else where(x < min, min, x)
+        return out if max is None else where(out > max, max, out)
+    return Clip.apply(x, low=min, high=max)
+
+
+clamp = clip
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -317,12 +333,122 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     return x * 0.5 * (Erf.apply(x * (1 / math.sqrt(2))) + 1)
 
 
-def compare(ufunc: np.ufunc, name: str, x: Any, y: Any) -> Tensor:
-    """Comparison or logical op: a bool tensor outside the graph."""
-    a = x.data if isinstance(x, Tensor) else x
-    b = y.data if isinstance(y, Tensor) else y
-    try:
-        return Tensor._make(np.asarray(ufunc(a, b)))
-    except ValueError as err:
-        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """`value` where `mask` is true, `x` elsewhere (the gradient flows to the rest)."""
+    return where(mask, value, x)
 
+
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN and infinities replaced (by default with 0 and the dtype's largest finite values); the
+    gradient flows only where the entry was finite."""
+    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(np.isfinite(x.data), x, replaced)
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    """Elementwise larger value; ties share the gradient."""
+    return Maximum.apply(x, y)
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    """Elementwise smaller value; ties share the gradient."""
+    return Minimum.apply(x, y)
+
+
+def exp(x: Tensor) -> Tensor:
+    """e ** x."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm."""
+    return Log.apply(x)
+
+
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x), accurate for small x."""
+    return Log1p.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return 1.0 / Sqrt.apply(x)
+
+
+def sin(x: Tensor) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Tensor) -> Tensor:
+    return Cos.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e ** -x), computed without overflow."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return Relu.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    return Elu.apply(x, alpha=alpha)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e ** (beta x)) / beta, linear above `threshold`."""
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The Gauss error function."""
+    return Erf.apply(x)
+
+
+def square(x: Tensor) -> Tensor:
+    return x * x
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x."""
+    return 1.0 / x
+
+
+def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
+    """x + weight * (end - x)."""
+    return x + (end - x) * weight
+
+
+def choose(x: Tensor, condition: Any, other: Any) -> Tensor:
+    """PyTorch's method form `x.where(condition, other)`: x where `condition` holds, else `other`."""
+    return where(condition, x, other)
+
+
+def _triangle(x: Tensor, keep: Any, diagonal: int, op: str) -> Tensor:
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expects a tensor with at least 2 dimensions, got shape {x.shape}")
+    return where(keep(np.ones(x.shape[-2:], dtype=bool), diagonal), x, 0.0)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero above the `diagonal`-th diagonal of the last two axes."""
+    return _triangle(x, np.tril, diagonal, "tril")
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Zero below the `diagonal`-th diagonal of the last two axes."""
+    return _triangle(x, np.triu, diagonal, "triu")

@@ -1,20 +1,25 @@
-"""Indexing (basic, boolean and integer-array), gather, index_select and in-place updates."""
+"""Indexing (basic, boolean and integer-array) with PyTorch's rules, and what is built on it:
+gather, index_select, masked_select, sort, topk, unbind, narrow, roll."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Function, Tensor, is_grad_enabled, mark_view, note_inplace_write
-from .reduce import norm_axis
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..autograd.versions import mark_view
+from .axes import norm_axis, pick_axis
 
 
-def _normalize_index(index: Any) -> tuple[Any, bool]:
-    """Replace tensors and lists in an index by arrays; report whether integer arrays occur
-    (then an element may be picked twice and the gradient must scatter-add)."""
+def normalize_index(index: Any) -> tuple[tuple, bool]:
+    """The index as a tuple of ints, slices, None, Ellipsis and arrays (tensors, lists and 0-d
+    integer arrays converted); also whether integer arrays occur (then an element may be picked
+    twice and the gradient must scatter-add). A basic index gets a trailing Ellipsis, so that even
+    a full integer index gives a 0-d view of the memory (as in PyTorch), not a copied scalar."""
     items = index if isinstance(index, tuple) else (index,)
-    out, repeats = [], False
+    out, repeats, arrays = [], False, False
     for item in items:
         if isinstance(item, Tensor):
             item = item.data
@@ -22,11 +27,42 @@ def _normalize_index(index: Any) -> tuple[Any, bool]:
             item = np.asarray(item)
         if isinstance(item, np.ndarray):
             if item.dtype.kind in "iu":
-                repeats = True
-            elif item.dtype.kind != "b":
+                if item.ndim == 0:  # a 0-d integer tensor indexes like an int
+                    item = int(item)
+                else:
+                    repeats = arrays = True
+            elif item.dtype.kind == "b":
+                arrays = True
+            else:
                 raise IndexError(f"getitem: index arrays must be integer or bool, got {item.dtype}")
         out.append(item)
+    if not arrays and not any(item is Ellipsis for item in out):
+        out.append(Ellipsis)
     return tuple(out), repeats
+
+
+def _is_int(item: Any) -> bool:
+    return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+
+
+def split_ints_first(index: tuple) -> tuple[tuple, tuple] | None:
+    """PyTorch applies integer indices before array indices (NumPy treats both as advanced, which
+    moves the array dims elsewhere when a slice, None or ... separates them). For an index with
+    both, the basic part (ints, slices, None, ...) and the array part to apply after it."""
+    if not any(_is_int(i) for i in index) or not any(isinstance(i, np.ndarray) for i in index):
+        return None
+    first, then = [], []
+    for item in index:
+        if isinstance(item, np.ndarray):
+            dims = item.ndim if item.dtype.kind == "b" else 1
+            first += [slice(None)] * dims
+            then.append(item)
+        elif _is_int(item):
+            first.append(item)
+        else:
+            first.append(item)
+            then.append(Ellipsis if item is Ellipsis else slice(None))
+    return tuple(first), tuple(then)
 
 
 class GetItem(Function):
@@ -58,146 +94,24 @@ class IndexAdd(Function):
         return GetItem.apply(g, index=ctx.index, repeats=ctx.repeats)
 
 
-class SetItem(Function):
-    """Out-of-place `x[index] = v`, the recorded form of `__setitem__`."""
-
-    @staticmethod
-    def forward(ctx, x, v, index, repeats=False):
-        ctx.index, ctx.repeats = index, repeats
-        out = x.copy()
-        out[index] = v
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        need_x, need_v = ctx.needs_input_grad
-        gx = gv = None
-        if need_x:
-            keep = np.ones(g.shape, dtype=g.dtype)
-            keep[ctx.index] = 0
-            gx = g * keep
-        if need_v:
-            gv = GetItem.apply(g, index=ctx.index, repeats=ctx.repeats)
-        return gx, gv
-
-
 def getitem(x: Tensor, index: Any) -> Tensor:
-    index, repeats = _normalize_index(index)
+    """`x[index]` with PyTorch's rules; basic indexing gives a view that shares `x`'s memory."""
+    index, repeats = normalize_index(index)
+    parts = split_ints_first(index)
+    if parts is not None:
+        return getitem(getitem(x, parts[0]), parts[1])
     try:
         result = GetItem.apply(x, index=index, repeats=repeats)
     except IndexError as err:
-        raise IndexError(f"getitem: index {_describe(index)} is invalid for a tensor of shape {x.shape}: "
+        raise IndexError(f"getitem: index {describe_index(index)} is invalid for a tensor of shape {x.shape}: "
                          f"{str(err).split(': ', 1)[-1]}") from None
-    return mark_view(result, x, "index", index)  # basic indexing gives a view of x's memory
+    return mark_view(result, x, "index", index)
 
 
-def _describe(index: tuple) -> str:
+def describe_index(index: tuple) -> str:
+    """An index as shown in error messages."""
     parts = [f"array(shape={i.shape}, dtype={i.dtype})" if isinstance(i, np.ndarray) else repr(i) for i in index]
     return "[" + ", ".join(parts) + "]"
-
-
-def _view_chain(x: Tensor) -> Iterator[Tensor]:
-    """`x`, then the base it is a view of (see `mark_view`), then that base's base, and so on."""
-    while x is not None:
-        yield x
-        view_of = getattr(x, "_view_of", None)
-        x = None if view_of is None else view_of[0]
-
-
-def check_inplace_allowed(x: Tensor, op: str) -> None:
-    """Refuse to write in place, while gradients are recorded, into a leaf that requires grad (or a
-    view of one): its gradient would no longer belong to its values."""
-    *_, root = _view_chain(x)
-    if is_grad_enabled() and root.grad_fn is None and root.requires_grad:
-        what = "a leaf tensor" if root is x else f"a view (shape {x.shape}) of a leaf tensor"
-        raise RuntimeError(
-            f"{op}: {what} that requires grad (shape {root.shape}) cannot be modified in place while "
-            "gradients are recorded; wrap the update in tg.no_grad() as optimizers do, or use an "
-            "out-of-place operation"
-        )
-
-
-def _in_graph(x: Tensor) -> bool:
-    """Whether writing into `x` changes a tensor that requires grad: `x` itself or, for a view, a
-    base it shares memory with (for indexing views even when taken under no_grad)."""
-    return any(t.requires_grad for t in _view_chain(x))
-
-
-def _rebase(x: Tensor, result: Tensor) -> None:
-    """Make `x` hold `result`'s values and take its place in the graph (an in-place op). When `x` is
-    a view (see `mark_view`), its base takes the values through a recorded op, so the base's graph
-    knows of the change too (PyTorch rebases views' bases the same way)."""
-    view_of = getattr(x, "_view_of", None)
-    if view_of is None:
-        np.copyto(x.data, result.data, casting="unsafe")
-        note_inplace_write(x.data)
-    else:  # writing the base writes the shared memory: `x` sees the new values
-        base, kind, arg = view_of
-        if kind == "index":
-            setitem(base, arg, result)
-        else:
-            _rebase(base, result.reshape(arg) if kind == "reshape" else result.permute(arg))
-    x.grad_fn = result.grad_fn
-    x._requires_grad = result.requires_grad
-
-
-def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
-    """`x[index] = value` in place; recorded (and `x` rebased in the graph) when gradients flow."""
-    index, repeats = _normalize_index(index)
-    recording = is_grad_enabled() and (_in_graph(x) or (isinstance(value, Tensor) and value.requires_grad))
-    try:
-        extra = np.ndim(value.data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
-        if extra > 0 and all(n == 1 for n in np.shape(value)[:extra]):
-            # PyTorch accepts leading size-1 dims beyond the target's (h[1] = tensor([5.])); NumPy does not
-            shape = np.shape(value)[extra:]
-            value = value.reshape(shape) if isinstance(value, Tensor) else np.reshape(value, shape)
-        if recording:
-            check_inplace_allowed(x, op)
-            previous = Tensor._make(x.data, x.requires_grad, x.grad_fn)
-            _rebase(x, SetItem.apply(previous, value, index=index, repeats=repeats))
-        else:
-            x.data[index] = value.data if isinstance(value, Tensor) else value
-            note_inplace_write(x.data)
-    except (IndexError, ValueError) as err:
-        raise type(err)(f"{op}: cannot assign a value of shape {np.shape(value)} to index "
-                        f"{_describe(index)} of a tensor of shape {x.shape}: {err}") from None
-    x._version += 1
-
-
-def inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tensor:
-    """`x op= other`: NumPy in place when nothing is recorded, else the op recorded and `x` rebased."""
-    if is_grad_enabled() and (_in_graph(x) or (isinstance(other, Tensor) and other.requires_grad)):
-        return _inplace_recorded(x, lambda previous: op.apply(previous, other), name)
-    try:
-        ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
-                        f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
-    note_inplace_write(x.data)
-    x._version += 1
-    return x
-
-
-def inplace_map(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
-    """`x.exp_()` and the like: `fn(x)` written back into `x`, recorded (and `x` rebased) when the
-    write changes a tensor that requires grad."""
-    if is_grad_enabled() and _in_graph(x):
-        return _inplace_recorded(x, fn, name)
-    np.copyto(x.data, fn(Tensor._make(x.data)).data, casting="same_kind")
-    note_inplace_write(x.data)
-    x._version += 1
-    return x
-
-
-def _inplace_recorded(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
-    """An in-place op while recording: `fn` on a snapshot of `x`, then `x` takes the result's place."""
-    check_inplace_allowed(x, name)
-    result = fn(Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn))
-    if result.shape != x.shape:
-        raise ValueError(f"{name}: result of shape {result.shape} does not fit in place into shape {x.shape}")
-    _rebase(x, result)
-    x._version += 1
-    return x
 
 
 def gather(x: Tensor, axis: int, index: Any) -> Tensor:
@@ -234,3 +148,72 @@ def _check_range(idx: np.ndarray, x: Tensor, axis: int, op: str) -> None:
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise IndexError(f"{op}: index {bad} is out of range for axis {axis} of size {size} (input shape {x.shape}); "
                          f"indices must be in [0, {size})")
+
+
+def masked_select(x: Tensor, mask: Any) -> Tensor:
+    """The entries where `mask` (broadcast to x's shape) is true, as a vector."""
+    mask = np.broadcast_to(mask.data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
+    return getitem(x, mask)
+
+
+class ValuesIndices(NamedTuple):
+    """What `sort` and `topk` return, as PyTorch does: the values and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def sort(x: Tensor, axis: int = -1, descending: bool = False, *, dim: int | None = None) -> ValuesIndices:
+    """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
+    values keep their order (a stable sort)."""
+    axis = norm_axis(axis if dim is None else dim, x.ndim, "sort")
+    order = np.argsort(-x.data if descending else x.data, axis=axis, kind="stable")
+    return ValuesIndices(gather(x, axis, order), Tensor._make(order))
+
+
+def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True, *,  # noqa: A002
+         dim: int | None = None) -> ValuesIndices:
+    """The `k` largest (or smallest) values along `axis`, in order, and their indices."""
+    axis = norm_axis(axis if dim is None else dim, x.ndim, "topk")
+    size = x.shape[axis] if x.ndim else 1
+    if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+        raise ValueError(f"topk: k must be an int in [0, {size}] for axis {axis} of shape {x.shape}, got {k!r}")
+    values, indices = sort(x, axis, descending=largest)
+    keep = (slice(None),) * axis + (slice(0, int(k)),)
+    return ValuesIndices(getitem(values, keep), Tensor._make(indices.data[keep]))
+
+
+def unbind(x: Tensor, axis: int = 0, *, dim: int | None = None) -> tuple:
+    """The slices along `axis`, that axis removed: `x.unbind(0)` is `(x[0], x[1], ...)`."""
+    axis = norm_axis(axis if dim is None else dim, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+
+
+def narrow(x: Tensor, axis: int, start: int, length: int) -> Tensor:
+    """`length` entries of `axis` from `start` (a view, as PyTorch's narrow)."""
+    axis = norm_axis(axis, x.ndim, "narrow")
+    if not 0 <= start <= start + length <= x.shape[axis]:
+        raise IndexError(f"narrow: start {start} and length {length} do not fit axis {axis} of shape {x.shape}")
+    return getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def roll(x: Tensor, shifts: Any, axis: Any = None, *, dims: Any = None) -> Tensor:
+    """Entries shifted cyclically along `axis` (the flattened tensor when None), as np.roll."""
+    axis = pick_axis(axis, dims)
+    if axis is None:
+        return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
+    shifts, axes = (shifts, axis) if isinstance(shifts, tuple) else ((shifts,), (axis,) if isinstance(axis, int) else axis)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
+    out = x
+    for shift, a in zip(shifts, axes):
+        a = norm_axis(a, x.ndim, "roll")
+        out = getitem(out, (slice(None),) * a + (np.roll(np.arange(x.shape[a]), shift),))
+    return out
+
+
+def iterate(x: Tensor) -> Any:
+    """`for row in x`: the views x[0], x[1], ..."""
+    if x.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (getitem(x, i) for i in range(len(x.data)))

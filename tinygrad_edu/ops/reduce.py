@@ -1,4 +1,4 @@
-"""Reductions over an axis (int, tuple or None) with `keepdims`, in NumPy's meaning."""
+"""Reductions over an axis (int, tuple or None) with `keepdims` (PyTorch: `dim`, `keepdim`)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Function, Tensor, get_default_dtype, is_grad_enabled
+from ..autograd.dtypes import get_default_dtype
+from ..autograd.function import Function
+from ..autograd.mode import is_grad_enabled
+from ..autograd.tensor import Tensor
+from .axes import norm_axis, pick_axis
 from .elementwise import where
-
-
-def norm_axis(axis: Any, ndim: int, op: str) -> Any:
-    """Validate and normalise an axis argument: None, an int or a tuple of distinct ints."""
-    if axis is None:
-        return None
-    if type(axis) is int and 0 <= axis < ndim:
-        return axis
-    if isinstance(axis, (tuple, list)):
-        axes = tuple(sorted(norm_axis(a, ndim, op) for a in axis))
-        if len(set(axes)) != len(axes):
-            raise ValueError(f"{op}: repeated axis in {tuple(axis)}")
-        return axes
-    if isinstance(axis, Tensor):
-        axis = axis.item()
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise IndexError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return int(axis) % max(ndim, 1)
 
 
 def _kept_shape(shape: tuple, axis: Any) -> tuple:
@@ -79,15 +63,11 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = x.max(axis=axis, keepdims=keepdims)
-        ctx.axis, ctx.keepdims = axis, keepdims
-        ctx.save_for_backward(x, out)
-        return out
+        return _keep_extremum(ctx, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims)
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        return _extremum_grad(g, x, out, ctx.axis, ctx.keepdims)
+        return _extremum_grad(ctx, g)
 
 
 class Min(Function):
@@ -95,21 +75,26 @@ class Min(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = x.min(axis=axis, keepdims=keepdims)
-        ctx.axis, ctx.keepdims = axis, keepdims
-        ctx.save_for_backward(x, out)
-        return out
+        return _keep_extremum(ctx, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims)
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        return _extremum_grad(g, x, out, ctx.axis, ctx.keepdims)
+        return _extremum_grad(ctx, g)
 
 
-def _extremum_grad(g: Tensor, x: Tensor, out: Tensor, axis: Any, keepdims: bool) -> Tensor:
-    hit = x.data == out.data.reshape(_kept_shape(x.shape, axis))
-    share = hit / hit.sum(axis=axis, keepdims=True)
-    return _expand_grad(g, x.shape, axis, keepdims) * share.astype(x.dtype)
+def _keep_extremum(ctx, x: np.ndarray, out: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """What max and min keep for backward: the input, the extremum, the axes."""
+    ctx.axis, ctx.keepdims = axis, keepdims
+    ctx.save_for_backward(x, out)
+    return out
+
+
+def _extremum_grad(ctx, g: Tensor) -> Tensor:
+    """The gradient goes to the entries equal to the extremum, shared among ties."""
+    x, out = ctx.saved_tensors
+    hit = x.data == out.data.reshape(_kept_shape(x.shape, ctx.axis))
+    share = hit / hit.sum(axis=ctx.axis, keepdims=True)
+    return _expand_grad(g, x.shape, ctx.axis, ctx.keepdims) * share.astype(x.dtype)
 
 
 class Norm2(Function):
@@ -130,9 +115,11 @@ class Norm2(Function):
         return _expand_grad(scale, ctx.in_shape, ctx.axis, ctx.keepdims) * x
 
 
-def norm(x: Tensor, p: Any = 2, axis: Any = None, keepdims: bool = False) -> Tensor:
+def norm(x: Tensor, p: Any = 2, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
     """The p-norm over `axis` (all elements when None): p = 2 (or "fro"), 1, inf, -inf or any p > 0."""
-    axis = norm_axis(axis, x.ndim, "norm")
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "norm")
+    keepdims = keepdims if keepdim is None else keepdim
     if p in (2, "fro"):
         return Norm2.apply(x, axis=axis, keepdims=keepdims)
     if p == 1:
@@ -222,17 +209,74 @@ class LogSumExp(Function):
         return _expand_grad(g, x.shape, ctx.axis, ctx.keepdims) * (x - out.reshape(kept)).exp()
 
 
-def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def _reduction(op: type, x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None, name: str) -> Tensor:
+    """Apply a reduction op with either spelling of its arguments."""
+    return op.apply(x, axis=norm_axis(pick_axis(axis, dim), x.ndim, name), keepdims=keepdims if keepdim is None else keepdim)
+
+
+def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Sum over `axis` (all elements when None)."""
+    return _reduction(Sum, x, axis, keepdims, dim, keepdim, "sum")
+
+
+def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
     """Arithmetic mean (integer tensors are averaged in the default float dtype, like PyTorch)."""
-    axis = norm_axis(axis, x.ndim, "mean")
     if x.dtype.kind != "f":
         x = x.astype(get_default_dtype())
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+    return _reduction(Mean, x, axis, keepdims, dim, keepdim, "mean")
 
 
-def var(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance with `ddof` (0 = population variance, NumPy's default; 1 = PyTorch's default)."""
-    axis = norm_axis(axis, x.ndim, "var")
+def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Largest value over `axis`; tied maxima share the gradient."""
+    return _reduction(Max, x, axis, keepdims, dim, keepdim, "max")
+
+
+def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
+        keepdim: bool | None = None) -> Tensor:
+    """Smallest value over `axis`; tied minima share the gradient."""
+    return _reduction(Min, x, axis, keepdims, dim, keepdim, "min")
+
+
+amax, amin = max, min
+
+
+def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Product over `axis`, with exact gradients where entries are zero."""
+    return _reduction(Prod, x, axis, keepdims, dim, keepdim, "prod")
+
+
+def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+              keepdim: bool | None = None) -> Tensor:
+    """log(sum(exp(x))) over `axis`, computed without overflow."""
+    return _reduction(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
+
+
+def var(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+    """Variance over `axis` with `ddof` (0 = population variance, NumPy's default; 1 = PyTorch's)."""
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "var")
+    ddof = ddof if correction is None else correction
     n = _count(x.shape, axis)
     centred = x - Mean.apply(x, axis=axis, keepdims=True)
-    return Sum.apply(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
+    return Sum.apply(centred * centred, axis=axis, keepdims=keepdims if keepdim is None else keepdim) / (n - ddof)
+
+
+def std(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
+    """Standard deviation: the square root of `var`."""
+    return var(x, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+
+
+def cumsum(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running sum along `axis` (PyTorch's `dim`; None flattens first, as NumPy). A 0-d tensor
+    stays 0-d, as in PyTorch."""
+    axis = pick_axis(axis, dim)
+    if x.ndim == 0:
+        return CumSum.apply(x.reshape(1), axis=0).reshape(())
+    if axis is None:
+        return CumSum.apply(x.reshape(-1), axis=0)
+    return CumSum.apply(x, axis=norm_axis(axis, x.ndim, "cumsum"))

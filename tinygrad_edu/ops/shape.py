@@ -1,4 +1,6 @@
-"""Shape operations: reshape, permute, expand, pad, flip, concatenate and what is built on them."""
+"""Shape operations: reshape, permute, expand, pad, flip, concatenate, dtype casts and what is built
+on them. Reshapes and permutations are views: they share memory with their input (see
+`versions.mark_view`)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tensor import Function, Tensor, is_grad_enabled, mark_view
-from .reduce import norm_axis
+from ..autograd.function import Function
+from ..autograd.mode import is_grad_enabled
+from ..autograd.tensor import Tensor
+from ..autograd.versions import mark_view
+from .axes import norm_axis, pick_axis, shape_arg
+from .indexing import getitem, index_select
 
 
 class Reshape(Function):
@@ -109,8 +115,9 @@ class Cast(Function):
         return g.astype(ctx.in_dtype)
 
 
-def cast(x: Tensor, dtype: np.dtype) -> Tensor:
+def astype(x: Tensor, dtype: Any) -> Tensor:
     """Convert `x` to `dtype`; only float-to-float conversions are part of the graph."""
+    dtype = np.dtype(dtype)
     if dtype == x.dtype:
         return x
     if dtype.kind == "f" and x.dtype.kind == "f":
@@ -120,20 +127,20 @@ def cast(x: Tensor, dtype: np.dtype) -> Tensor:
     return Tensor._make(x.data.astype(dtype))
 
 
-def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    shape = tuple(int(n) for n in shape)
-    if shape == x.shape:
-        return x
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same values in a new shape (-1: inferred); a view when the memory allows, as PyTorch's."""
+    shape = tuple(int(n) for n in shape_arg(shape))
     known = math.prod(n for n in shape if n != -1)
     if shape.count(-1) > 1 or (-1 not in shape and known != x.size) or (
         -1 in shape and (known == 0 or x.size % known)
     ):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}")
     out = Reshape.apply(x, shape=shape)
-    return mark_view(out, x, "reshape", x.shape) if x.requires_grad and is_grad_enabled() else out
+    return mark_view(out, x, "reshape", None) if is_grad_enabled() else out
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Axes start_dim..end_dim merged into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = norm_axis(start_dim, x.ndim, "flatten"), norm_axis(end_dim, x.ndim, "flatten")
@@ -143,18 +150,49 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape)
 
 
-def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
-    axes = tuple(norm_axis(a, x.ndim, "permute") for a in axes)
+def permute(x: Tensor, *axes: Any) -> Tensor:
+    """The axes in a new order (a view)."""
+    axes = tuple(norm_axis(a, x.ndim, "permute") for a in shape_arg(axes))
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
-    if axes == tuple(range(x.ndim)):
-        return x
     out = Permute.apply(x, axes=axes)
-    return mark_view(out, x, "permute", tuple(np.argsort(axes))) if x.requires_grad and is_grad_enabled() else out
+    return mark_view(out, x, "permute", axes) if is_grad_enabled() else out
 
 
-def squeeze(x: Tensor, axis: Any = None) -> Tensor:
+def transpose_all(x: Tensor) -> Tensor:
+    """`x.T`: the axes reversed (the transpose of a matrix)."""
+    return permute(x, tuple(reversed(range(x.ndim))))
+
+
+def t(x: Tensor) -> Tensor:
+    """The transpose of a matrix; vectors and scalars come back as they are (torch.Tensor.t)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {x.shape}; "
+                         "use transpose(a, b) or permute(...)")
+    return transpose_all(x)
+
+
+def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
+    """Two axes exchanged."""
+    order = list(range(x.ndim))
+    a, b = norm_axis(axis1, x.ndim, "swapaxes"), norm_axis(axis2, x.ndim, "swapaxes")
+    order[a], order[b] = order[b], order[a]
+    return permute(x, tuple(order))
+
+
+def transpose(x: Tensor, *axes: Any) -> Tensor:
+    """No arguments: reverse the axes. Two ints: swap those two axes (PyTorch's meaning).
+    One tuple holding a full permutation: NumPy's meaning."""
+    if not axes:
+        return transpose_all(x)
+    if len(axes) == 2:
+        return swapaxes(x, axes[0], axes[1])
+    return permute(x, shape_arg(axes))
+
+
+def squeeze(x: Tensor, axis: Any = None, *, dim: Any = None) -> Tensor:
     """Drop axes of size 1 (all of them, or the given ones; others are left alone as in PyTorch)."""
+    axis = pick_axis(axis, dim)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
@@ -165,13 +203,14 @@ def squeeze(x: Tensor, axis: Any = None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    """A new axis of size 1 at position `axis`."""
     axis = norm_axis(axis, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
-def broadcast_to(x: Tensor, shape: tuple) -> Tensor:
-    if shape == x.shape:
-        return x
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """The tensor repeated along size-1 and new leading axes (no copy); gradients are summed back."""
+    shape = tuple(shape)
     try:
         np.broadcast_shapes(x.shape, shape)
         if len(shape) < x.ndim or np.broadcast_shapes(x.shape, shape) != tuple(shape):
@@ -181,8 +220,9 @@ def broadcast_to(x: Tensor, shape: tuple) -> Tensor:
     return Expand.apply(x, shape=tuple(shape))
 
 
-def expand(x: Tensor, shape: tuple) -> Tensor:
+def expand(x: Tensor, *shape: Any) -> Tensor:
     """PyTorch's expand: like broadcast_to, and -1 keeps a dimension's size."""
+    shape = shape_arg(shape)
     offset = len(shape) - x.ndim
     shape = tuple(x.shape[i - offset] if n == -1 and i >= offset else n for i, n in enumerate(shape))
     return broadcast_to(x, shape)
@@ -208,8 +248,9 @@ def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
     return Pad.apply(x, pad_width=_pad_pairs(pad_width, x.ndim), value=value)
 
 
-def flip(x: Tensor, axis: Any = None) -> Tensor:
-    axis = norm_axis(axis, x.ndim, "flip")
+def flip(x: Tensor, axis: Any = None, *, dims: Any = None) -> Tensor:
+    """Entries in reverse order along `axis` (all axes when None)."""
+    axis = norm_axis(pick_axis(axis, dims), x.ndim, "flip")
     if axis is None:
         axis = tuple(range(x.ndim))
     return Flip.apply(x, axis=axis)
@@ -248,9 +289,9 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
     return cat([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
-def split(x: Tensor, split_size_or_sections: Any, axis: int = 0) -> tuple:
+def split(x: Tensor, split_size_or_sections: Any, axis: int = 0, *, dim: int | None = None) -> tuple:
     """PyTorch's split: an int gives pieces of that size (the last may be smaller), a list gives sizes."""
-    axis = norm_axis(axis, x.ndim, "split")
+    axis = norm_axis(axis if dim is None else dim, x.ndim, "split")
     n = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
@@ -264,23 +305,21 @@ def split(x: Tensor, split_size_or_sections: Any, axis: int = 0) -> tuple:
     lead = (slice(None),) * axis
     pieces, start = [], 0
     for size in sizes:
-        pieces.append(x[lead + (slice(start, start + size),)])
+        pieces.append(getitem(x, lead + (slice(start, start + size),)))
         start += size
     return tuple(pieces)
 
 
-def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple:
+def chunk(x: Tensor, chunks: int, axis: int = 0, *, dim: int | None = None) -> tuple:
     """PyTorch's chunk: at most `chunks` pieces of equal size (the last may be smaller)."""
     if chunks <= 0:
         raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
-    axis = norm_axis(axis, x.ndim, "chunk")
+    axis = norm_axis(axis if dim is None else dim, x.ndim, "chunk")
     return split(x, max(1, math.ceil(x.shape[axis] / chunks)), axis)
 
 
 def repeat(x: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
     """Repeat each element, as np.repeat (flattening first when axis is None)."""
-    from .indexing import index_select
-
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = norm_axis(axis, x.ndim, "repeat")
@@ -296,8 +335,6 @@ def repeat(x: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
 
 def tile(x: Tensor, reps: Any) -> Tensor:
     """Repeat the whole tensor along each axis, as np.tile."""
-    from .indexing import index_select
-
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: reps must be non-negative, got {reps}")
@@ -308,3 +345,38 @@ def tile(x: Tensor, reps: Any) -> Tensor:
         if r != 1:
             x = index_select(x, axis, np.tile(np.arange(x.shape[axis]), r))
     return x
+
+
+def as_float32(x: Tensor) -> Tensor:
+    """`x.float()`."""
+    return astype(x, np.float32)
+
+
+def as_float64(x: Tensor) -> Tensor:
+    """`x.double()`."""
+    return astype(x, np.float64)
+
+
+def as_float16(x: Tensor) -> Tensor:
+    """`x.half()`."""
+    return astype(x, np.float16)
+
+
+def as_int32(x: Tensor) -> Tensor:
+    """`x.int()`."""
+    return astype(x, np.int32)
+
+
+def as_int64(x: Tensor) -> Tensor:
+    """`x.long()`."""
+    return astype(x, np.int64)
+
+
+def as_bool(x: Tensor) -> Tensor:
+    """`x.bool()`."""
+    return astype(x, np.bool_)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy that stays connected to the graph."""
+    return Clone.apply(x)

@@ -1,0 +1,348 @@
+"""Function and Node: an op's definition, and one recorded call of it.
+
+Every differentiable operation is a `Function` subclass with `forward(ctx, *arrays)` and
+`backward(ctx, grad_output)`. `Op.apply(*inputs)` runs forward on the inputs' arrays and, when some
+input requires grad, records one `Node`: it is at once the `ctx` both methods receive and the graph
+node, with edges to its inputs' nodes (or leaf tensors) and what backward needs, never its own
+output tensor (so a graph holds no reference cycles).
+
+This is the one file of the core where fast-path tricks live; each says what it saves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import versions
+from .dtypes import FLOAT64, fix_float64
+from .mode import check_finite, state
+from .tensor import Tensor, _read_only
+
+_new_object = object.__new__
+_FREED = object()  # what a node's `_saved` becomes once backward has used (and released) it
+OUTPUT = object()  # stands for the op's own output among the saved values
+_ARRAY_TYPES = (np.ndarray, np.generic)
+
+# needs_input_grad patterns seen so far (shared between nodes), each with the position of its one
+# input that needs a gradient, or -1 when several do
+_NEEDS: dict[tuple, tuple[tuple, int]] = {}
+_NEEDS_UNARY = (True,)
+_NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, True)
+_SAVED_OUTPUT_ONLY = (OUTPUT,)  # what ops that save only their output (exp, tanh, sigmoid) keep
+
+
+class _NoGradContext:
+    """Stand-in ctx for forward passes that record nothing: saving is a no-op."""
+
+    needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *values: Any) -> None:
+        pass
+
+
+_NO_GRAD_CTX = _NoGradContext()
+
+
+class Node:
+    """One recorded call of an op: the `ctx` its forward and backward receive, and the graph node.
+
+    Read it through `op`, `parents`, `saved_tensors`, `name()` and `metadata`. Every op's nodes are
+    of this one class (`op` is the Function subclass), so attribute accesses stay monomorphic,
+    which CPython runs fastest.
+    """
+
+    # Set for every node: op, _edges, _edge_index, needs_input_grad, shape, dtype, _saved. `_edges`
+    # is the one input's node (or leaf tensor) when exactly one input needs a gradient (then
+    # `_edge_index` is its position), else a tuple with one entry per input: the most common nodes
+    # are then one object for the garbage collector, not a node and a tuple. Set when forward saved
+    # something: _saved_epoch (the in-place write epoch then), _out_array (the output array when
+    # forward saved it, else None) and _wrap_saved (True when saved values need wrapping as Tensors).
+    __slots__ = ("op", "_edges", "_edge_index", "needs_input_grad", "shape", "dtype", "_saved", "_saved_epoch",
+                 "_out_array", "_wrap_saved", "__dict__", "__weakref__")
+    # rarely set per node; class defaults keep node creation to a few stores
+    _hooks = None  # hooks registered on the output tensor (a non-leaf)
+    _retain = None  # weak reference to the output tensor when it retains its grad
+
+    # -- the ctx API used inside forward and backward -----------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep input or output arrays (or constants) for backward; they come back as Tensors."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved: inputs and the output as graph-connected Tensors, other arrays as
+        read-only constants."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed); pass retain_graph=True to the first backward"
+            )
+        if saved is None:
+            return ()
+        if not self._wrap_saved:
+            return saved
+        result = []
+        for value in saved:
+            if value is OUTPUT:
+                result.append(Tensor._make(self._out_array, state.grad_enabled, self))
+            elif isinstance(value, _ARRAY_TYPES):
+                result.append(Tensor._make(_read_only(np.asarray(value))))
+            else:
+                result.append(value)
+        return tuple(result)
+
+    # -- the public read interface (graph drawing, the op registry, explanations) ---------------
+
+    def name(self) -> str:
+        """The op's name as shown in errors and graphs (the Function subclass name)."""
+        return self.op.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.op.__name__} node>"
+
+    @property
+    def parents(self) -> tuple:
+        """The node (or leaf tensor) of each positional input, None where no gradient is needed."""
+        edges = self._edges
+        if type(edges) is tuple:
+            return edges
+        parents = [None] * len(self.needs_input_grad)
+        parents[self._edge_index] = edges
+        return tuple(parents)
+
+    @property
+    def metadata(self) -> dict:
+        """What forward stored on the ctx besides saved tensors (axis, index, kernel size, ...)."""
+        return getattr(self, "__dict__", {})
+
+    @property
+    def released(self) -> bool:
+        """True once backward has used and freed what forward saved."""
+        return self._saved is _FREED
+
+    @property
+    def saved_values(self) -> tuple:
+        """What forward saved, unwrapped: input Tensors, arrays, constants, and `OUTPUT` for the
+        op's own output; empty when nothing was saved or it was released."""
+        saved = self._saved
+        return saved if isinstance(saved, tuple) else ()
+
+    @property
+    def output_array(self) -> np.ndarray | None:
+        """The output array, when forward saved it (and backward has not released it)."""
+        return getattr(self, "_out_array", None) if self._saved is not None else None
+
+    # -- bookkeeping of what forward saved ------------------------------------------------------
+
+    def _resolve_saved(self, args: Sequence[Any], out: np.ndarray, raw: Any) -> None:
+        """Turn saved arrays that are inputs into their tensors and the output into `OUTPUT`.
+
+        The output array is kept, never the output tensor (no reference cycle). The current write
+        epoch is noted, so backward can tell whether any of them was written in place since."""
+        saved = self._saved
+        out_array = None
+        wrap = False
+        if len(saved) == 1 and (saved[0] is raw or saved[0] is out):  # ops that keep only their output
+            self._saved = _SAVED_OUTPUT_ONLY
+            out_array = out
+            wrap = True
+        else:
+            resolved = None  # a copy of `saved`, made once some value needs resolving
+            for i, value in enumerate(saved):
+                if not isinstance(value, _ARRAY_TYPES):
+                    continue
+                if value is raw or value is out:
+                    out_array = out
+                    value = OUTPUT
+                    wrap = True
+                else:
+                    for a in args:
+                        if isinstance(a, Tensor) and a.data is value:
+                            value = a
+                            break
+                    else:
+                        wrap = True
+                if resolved is None:
+                    resolved = list(saved)
+                resolved[i] = value
+            if resolved is not None:
+                self._saved = tuple(resolved)
+        self._saved_epoch = versions.write_epoch
+        self._out_array = out_array
+        self._wrap_saved = wrap
+
+    def check_versions(self) -> None:
+        """Raise if a saved tensor or the saved output was written in place since forward saved it
+        (through any tensor sharing its memory: a view, its base, a detached copy)."""
+        saved = self._saved
+        if saved is None or saved is _FREED or self._saved_epoch == versions.write_epoch:
+            return
+        epoch = self._saved_epoch
+        if self._out_array is not None and versions.written_since(self._out_array, epoch):
+            raise RuntimeError(
+                f"{self.name()}: its output of shape {self.shape}, needed for backward, was modified by an "
+                "in-place operation (on it or on a tensor sharing its memory); use an out-of-place operation "
+                "instead"
+            )
+        for value in saved:
+            if isinstance(value, Tensor) and versions.written_since(value.data, epoch):
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {value.shape} that this op saved for backward was "
+                    "modified by an in-place operation (on it or on a tensor sharing its memory, such as a "
+                    "view); use an out-of-place operation (x = x + y instead of x += y) or clone() before "
+                    "modifying it"
+                )
+
+    def release(self) -> None:
+        """Drop what forward saved (backward has used it); a second backward then raises."""
+        if self._saved is not None:
+            self._saved = _FREED
+            self._out_array = None
+
+
+class Function:
+    """Base of every differentiable operation (and of users' custom ones).
+
+    Subclasses define `forward(ctx, *arrays, **kw) -> ndarray` and
+    `backward(ctx, grad_output) -> grad or tuple of grads` (one per positional input, None where
+    no gradient is needed), and are called as `Op.apply(*inputs, **kw)`. Backward formulas use
+    Tensor operations, so the gradient graph is itself differentiable.
+    """
+
+    exact_dtype = False  # True: the output dtype is what forward chose (no float64 narrowing)
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
+        if state.grad_enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return cls._record(args, kwargs)
+        if len(args) == 2:  # binary ops, the most common: unpacked without a loop
+            a, b = args
+            arrays = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+        else:
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        try:
+            out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(cls, err, arrays) from None
+        return _output(cls, out, arrays, None)
+
+    @classmethod
+    def _record(cls, args: tuple, kwargs: dict) -> Tensor:
+        """`apply` when some input requires grad: a node linked to the inputs, forward, the output."""
+        ctx = _new_object(Node)
+        ctx.op = cls
+        arrays = _link_inputs(ctx, args)
+        ctx._saved = None
+        try:
+            raw = cls.forward(ctx, *arrays, **kwargs)
+        except (ValueError, IndexError, TypeError) as err:
+            raise _op_error(cls, err, arrays) from None
+        result = _output(cls, raw, arrays, ctx)
+        if ctx._saved is not None:
+            ctx._resolve_saved(args, result.data, raw)
+        return result
+
+
+def _link_inputs(ctx: Node, args: tuple) -> list:
+    """Set the node's edges and `needs_input_grad` from its inputs; return the inputs' arrays."""
+    if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
+        (a,) = args
+        ctx._edges = a.grad_fn or a
+        ctx._edge_index = 0
+        ctx.needs_input_grad = _NEEDS_UNARY
+        return [a.data]
+    if len(args) == 2:  # binary ops, the most common: no loop, no pattern lookup
+        a, b = args
+        a_is_tensor = isinstance(a, Tensor)
+        b_is_tensor = isinstance(b, Tensor)
+        if not (b_is_tensor and b._requires_grad):
+            ctx._edges = a.grad_fn or a
+            ctx._edge_index = 0
+            ctx.needs_input_grad = _NEEDS_FIRST
+        elif not (a_is_tensor and a._requires_grad):
+            ctx._edges = b.grad_fn or b
+            ctx._edge_index = 1
+            ctx.needs_input_grad = _NEEDS_SECOND
+        else:
+            ctx._edges = (a.grad_fn or a, b.grad_fn or b)
+            ctx.needs_input_grad = _NEEDS_BOTH
+        return [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
+    arrays, parents, needs = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a.data)
+            if a._requires_grad:
+                parents.append(a.grad_fn or a)
+                needs.append(True)
+                continue
+        else:
+            arrays.append(a)
+        parents.append(None)
+        needs.append(False)
+    needs = tuple(needs)
+    pattern = _NEEDS.get(needs)
+    if pattern is None:
+        pattern = _NEEDS[needs] = (needs, needs.index(True) if needs.count(True) == 1 else -1)
+    ctx.needs_input_grad, sole = pattern
+    if sole < 0:
+        ctx._edges = tuple(parents)
+    else:
+        ctx._edges = parents[sole]
+        ctx._edge_index = sole
+    return arrays
+
+
+def _output(cls: type, out: Any, arrays: list, node: Node | None) -> Tensor:
+    """The output tensor of one op call: PyTorch's dtype, the anomaly check, the link to `node`."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    dtype = out.dtype
+    if dtype is FLOAT64 and arrays and not cls.exact_dtype:
+        first = arrays[0]
+        if not (type(first) is np.ndarray and first.dtype is FLOAT64 and first.ndim):  # decides most calls at once
+            out = fix_float64(out, arrays)
+            dtype = out.dtype
+    if state.anomaly:
+        check_finite(out, cls.__name__, "forward output")
+    t = _new_object(Tensor)
+    t.data = out
+    t.grad = None
+    t.grad_fn = node
+    t._version = 0
+    if node is None:
+        t._requires_grad = False
+        return t
+    if dtype.kind != "f":
+        raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
+    t._requires_grad = True
+    node.shape = out.shape
+    node.dtype = dtype
+    return t
+
+
+def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
+    """Re-raise a NumPy error from an op's forward with the op's name and the input shapes."""
+    message = str(err)
+    if message.startswith(cls.__name__ + ":"):
+        return err
+    shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in arrays)
+    message = f"{cls.__name__}: {message} (input shapes: {shapes})"
+    try:
+        return type(err)(message)
+    except TypeError:  # NumPy's own subclasses (e.g. a ufunc without a loop) take other arguments
+        return next(base for base in (IndexError, TypeError, ValueError) if isinstance(err, base))(message)

@@ -1,0 +1,227 @@
+"""Tensor: an array with a gradient slot and a link to the node that produced it.
+
+This file holds the data structure and the Python protocol only. What a tensor can compute (its
+arithmetic, reductions, shape and indexing methods) is attached from above, in
+`tinygrad_edu/methods.py`, where every method is one entry of a table pointing into `ops/`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from .dtypes import as_array, get_default_dtype
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """A view of `arr` that refuses writes."""
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for backpropagation.
+
+    `data` is the NumPy array, `grad` the accumulated gradient (a Tensor or None), `grad_fn` the
+    graph node that computed this tensor (None for leaves).
+    """
+
+    # _name, _hooks, _view_of and _views (see versions.mark_view) are set only when used
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "_view_of", "_views",
+                 "__weakref__")
+    __array_priority__ = 100  # ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = as_array(data, dtype, copy=isinstance(data, np.ndarray))
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+        self._name = name
+
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None) -> Tensor:
+        """Wrap an array without copying or checking (the engine's fast constructor)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._version = 0
+        return t
+
+    # -- attributes ----------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, this one is "
+                f"{self.data.dtype}; convert it first with .float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach() instead"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def name(self) -> str | None:
+        """An optional label, shown by `draw_graph`."""
+        return getattr(self, "_name", None)
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # -- conversions and the Python protocol ----------------------------------------------------
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array sharing this tensor's memory. For a tensor that requires
+        grad the array is read-only (a write would silently change what backward computes with);
+        `detach().numpy()` gives a writable one."""
+        return _read_only(self.data) if self._requires_grad else self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None:
+            return self.data.astype(dtype)
+        return _read_only(self.data) if self._requires_grad else self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element can be converted to a Python scalar, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != get_default_dtype() and self.data.dtype.kind == "f" or self.data.dtype.kind == "b":
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # -- place in the graph -----------------------------------------------------------------------
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return the tensor (for chaining, as in PyTorch)."""
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        fn = self.grad_fn
+        return fn is not None and fn._retain is not None and fn._retain() is self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        owner = self.grad_fn if self.grad_fn is not None else self
+        hooks = getattr(owner, "_hooks", None)
+        if hooks is None:
+            hooks = owner._hooks = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)

@@ -1,0 +1,93 @@
+"""What a Tensor can do: its methods and operators, attached here from above the ops.
+
+The core `Tensor` (autograd/tensor.py) holds data, grad and graph links only. This table is the
+table of contents of everything else: each method is a function of `ops/` (or of creation and
+backprop), whose first argument is the tensor. Reading an entry tells you where its forward and
+backward live.
+"""
+
+from __future__ import annotations
+
+from .autograd import backprop
+from .autograd.tensor import Tensor
+from . import creation
+from .ops import arithmetic, compare, elementwise, indexing, inplace, linalg, nn, reduce, shape
+
+TENSOR_METHODS = {
+    # arithmetic (ops/arithmetic.py, ops/linalg.py); reflected forms take the tensor second
+    "__add__": arithmetic.add, "__radd__": arithmetic.radd, "add": arithmetic.add,
+    "__sub__": arithmetic.sub, "__rsub__": arithmetic.rsub, "sub": arithmetic.sub,
+    "__mul__": arithmetic.mul, "__rmul__": arithmetic.rmul, "mul": arithmetic.mul,
+    "__truediv__": arithmetic.div, "__rtruediv__": arithmetic.rdiv, "div": arithmetic.div,
+    "__pow__": arithmetic.pow, "__rpow__": arithmetic.rpow, "pow": arithmetic.pow,
+    "__mod__": arithmetic.remainder, "__rmod__": arithmetic.rremainder,
+    "__neg__": arithmetic.neg, "neg": arithmetic.neg, "__pos__": arithmetic.positive,
+    "__abs__": arithmetic.abs, "abs": arithmetic.abs,
+    "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul, "matmul": linalg.matmul, "dot": linalg.dot,
+    "mm": linalg.mm, "bmm": linalg.bmm, "mv": linalg.mv, "outer": linalg.outer,
+    "diag": linalg.diag, "trace": linalg.trace,
+    # elementwise functions and activations (ops/elementwise.py)
+    "exp": elementwise.exp, "log": elementwise.log, "log1p": elementwise.log1p, "sqrt": elementwise.sqrt,
+    "rsqrt": elementwise.rsqrt, "sin": elementwise.sin, "cos": elementwise.cos, "tanh": elementwise.tanh,
+    "sigmoid": elementwise.sigmoid, "relu": elementwise.relu, "leaky_relu": elementwise.leaky_relu,
+    "elu": elementwise.elu, "gelu": elementwise.gelu, "softplus": elementwise.softplus, "erf": elementwise.erf,
+    "square": elementwise.square, "reciprocal": elementwise.reciprocal, "lerp": elementwise.lerp,
+    "clip": elementwise.clip, "clamp": elementwise.clip, "maximum": elementwise.maximum,
+    "minimum": elementwise.minimum, "where": elementwise.choose, "masked_fill": elementwise.masked_fill,
+    "nan_to_num": elementwise.nan_to_num, "tril": elementwise.tril, "triu": elementwise.triu,
+    "softmax": nn.softmax, "log_softmax": nn.log_softmax,
+    # outside the graph: comparisons, logic, rounding (ops/compare.py)
+    "__eq__": compare.eq, "__ne__": compare.ne, "__lt__": compare.lt, "__le__": compare.le,
+    "__gt__": compare.gt, "__ge__": compare.ge, "eq": compare.eq, "ne": compare.ne, "lt": compare.lt,
+    "le": compare.le, "gt": compare.gt, "ge": compare.ge,
+    "__and__": compare.logical_and, "__or__": compare.logical_or, "__xor__": compare.logical_xor,
+    "__invert__": compare.invert, "logical_and": compare.logical_and, "logical_or": compare.logical_or,
+    "logical_xor": compare.logical_xor, "logical_not": compare.logical_not,
+    "__floordiv__": compare.floor_divide, "__rfloordiv__": compare.rfloordiv,
+    "sign": compare.sign, "floor": compare.floor, "ceil": compare.ceil, "round": compare.round,
+    "isnan": compare.isnan, "isinf": compare.isinf, "isfinite": compare.isfinite,
+    "argmax": compare.argmax, "argmin": compare.argmin, "any": compare.any, "all": compare.all,
+    "nonzero": compare.nonzero,
+    # reductions (ops/reduce.py)
+    "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "max": reduce.max,
+    "min": reduce.min, "amax": reduce.amax, "amin": reduce.amin, "prod": reduce.prod, "norm": reduce.norm,
+    "cumsum": reduce.cumsum, "logsumexp": reduce.logsumexp,
+    # indexing (ops/indexing.py) and in-place writes (ops/inplace.py)
+    "__getitem__": indexing.getitem, "__iter__": indexing.iterate, "gather": indexing.gather,
+    "index_select": indexing.index_select, "masked_select": indexing.masked_select, "sort": indexing.sort,
+    "topk": indexing.topk, "unbind": indexing.unbind, "narrow": indexing.narrow, "roll": indexing.roll,
+    "__setitem__": inplace.setitem, "__iadd__": inplace.iadd, "__isub__": inplace.isub,
+    "__imul__": inplace.imul, "__itruediv__": inplace.itruediv, "add_": inplace.add_, "sub_": inplace.sub_,
+    "mul_": inplace.mul_, "div_": inplace.div_, "pow_": inplace.pow_, "clamp_": inplace.clamp_,
+    "clip_": inplace.clamp_, "exp_": inplace.exp_, "log_": inplace.log_, "sqrt_": inplace.sqrt_,
+    "abs_": inplace.abs_, "neg_": inplace.neg_, "relu_": inplace.relu_, "sigmoid_": inplace.sigmoid_,
+    "tanh_": inplace.tanh_, "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
+    # shape and dtype (ops/shape.py)
+    "reshape": shape.reshape, "view": shape.reshape, "flatten": shape.flatten, "permute": shape.permute,
+    "transpose": shape.transpose, "swapaxes": shape.swapaxes, "t": shape.t, "squeeze": shape.squeeze,
+    "unsqueeze": shape.unsqueeze, "expand": shape.expand, "broadcast_to": shape.broadcast_to,
+    "pad": shape.pad, "repeat": shape.repeat, "tile": shape.tile, "flip": shape.flip, "split": shape.split,
+    "chunk": shape.chunk, "clone": shape.clone, "astype": shape.astype, "to": shape.astype,
+    "float": shape.as_float32, "double": shape.as_float64, "half": shape.as_float16, "int": shape.as_int32,
+    "long": shape.as_int64, "bool": shape.as_bool,
+    # new tensors like this one (creation.py)
+    "new_zeros": creation.new_zeros, "new_ones": creation.new_ones, "new_full": creation.new_full,
+    "new_tensor": creation.new_tensor,
+    # backpropagation (autograd/backprop.py)
+    "backward": backprop.tensor_backward,
+}
+
+TENSOR_PROPERTIES = {
+    "T": shape.transpose_all,
+}
+
+
+def attach() -> None:
+    """Make every entry of the tables a method (or property) of Tensor."""
+    for name, function in TENSOR_METHODS.items():
+        setattr(Tensor, name, function)
+    for name, function in TENSOR_PROPERTIES.items():
+        setattr(Tensor, name, property(function, doc=function.__doc__))
+
+
+attach()

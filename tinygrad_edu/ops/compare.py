@@ -1,0 +1,145 @@
+"""The declared list of functions outside the graph: comparisons, logic, rounding, argmax and
+friends. Their results are piecewise constant (gradient zero almost everywhere) or not floats,
+so they return tensors that never require grad."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from .axes import norm_axis, pick_axis
+
+
+def _constant(values: Any) -> Tensor:
+    return Tensor._make(np.asarray(values))
+
+
+def _operand(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _compare(ufunc: np.ufunc, name: str, x: Any, y: Any) -> Tensor:
+    a, b = _operand(x), _operand(y)
+    try:
+        return _constant(ufunc(a, b))
+    except ValueError as err:
+        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+
+
+def eq(x: Any, y: Any) -> Tensor:
+    """x == y elementwise, a bool tensor."""
+    return _compare(np.equal, "eq", x, y)
+
+
+def ne(x: Any, y: Any) -> Tensor:
+    return _compare(np.not_equal, "ne", x, y)
+
+
+def lt(x: Any, y: Any) -> Tensor:
+    return _compare(np.less, "lt", x, y)
+
+
+def le(x: Any, y: Any) -> Tensor:
+    return _compare(np.less_equal, "le", x, y)
+
+
+def gt(x: Any, y: Any) -> Tensor:
+    return _compare(np.greater, "gt", x, y)
+
+
+def ge(x: Any, y: Any) -> Tensor:
+    return _compare(np.greater_equal, "ge", x, y)
+
+
+def logical_and(x: Any, y: Any) -> Tensor:
+    return _compare(np.logical_and, "and", x, y)
+
+
+def logical_or(x: Any, y: Any) -> Tensor:
+    return _compare(np.logical_or, "or", x, y)
+
+
+def logical_xor(x: Any, y: Any) -> Tensor:
+    return _compare(np.logical_xor, "xor", x, y)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return _constant(np.logical_not(x.data))
+
+
+def invert(x: Tensor) -> Tensor:
+    """~x: logical not of a bool tensor, bitwise not of an integer one."""
+    if x.data.dtype.kind not in "biu":
+        raise TypeError(f"invert: ~ needs a bool or integer tensor, got {x.dtype}")
+    return _constant(np.invert(x.data))
+
+
+def floor_divide(x: Any, y: Any) -> Tensor:
+    """x // y rounded towards minus infinity."""
+    a, b = _operand(x), _operand(y)
+    try:
+        return _constant(np.floor_divide(a, b))
+    except ValueError as err:
+        raise ValueError(f"floor_divide: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+
+
+def rfloordiv(x: Any, y: Any) -> Tensor:
+    """y // x (the reflected operator)."""
+    return floor_divide(y, x)
+
+
+def sign(x: Tensor) -> Tensor:
+    return _constant(np.sign(x.data))
+
+
+def floor(x: Tensor) -> Tensor:
+    return _constant(np.floor(x.data))
+
+
+def ceil(x: Tensor) -> Tensor:
+    return _constant(np.ceil(x.data))
+
+
+def round(x: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
+    """Round half to even, as NumPy and PyTorch do."""
+    return _constant(np.round(x.data))
+
+
+def isnan(x: Tensor) -> Tensor:
+    return _constant(np.isnan(x.data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    return _constant(np.isinf(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return _constant(np.isfinite(x.data))
+
+
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    """Index of the largest value along `axis` (of the flattened tensor when None)."""
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "argmax")
+    return _constant(np.argmax(x.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
+
+
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "argmin")
+    return _constant(np.argmin(x.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
+
+
+def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
+    return _constant(np.any(x.data, axis=axis, keepdims=keepdims))
+
+
+def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
+    return _constant(np.all(x.data, axis=axis, keepdims=keepdims))
+
+
+def nonzero(x: Tensor) -> Tensor:
+    """Indices of the non-zero entries, one row per entry (n, ndim), as torch.nonzero."""
+    return _constant(np.argwhere(x.data))

@@ -1,0 +1,262 @@
+"""Every in-place write: `x[i] = v`, `+=`, `add_`, `exp_`, `zero_`, `copy_` and the rest.
+
+Without recording (no_grad, or nothing involved requires grad) NumPy writes the memory and the
+write is noted for the version checks. While recording, the op runs out of place and the tensor
+takes the result's values and its place in the graph ("rebasing"). A view's write goes to its
+base the same way, and every live view of a rebased tensor re-derives its place from it, so a
+view and its base always see each other's history, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.mode import is_grad_enabled
+from ..autograd.tensor import Tensor
+from ..autograd.versions import base_of, live_views, note_inplace_write
+from .arithmetic import Add, Div, Mul, Pow, Sub
+from .elementwise import clip
+from .indexing import GetItem, normalize_index, describe_index, getitem, split_ints_first
+from .shape import Permute, Reshape
+
+
+class SetItem(Function):
+    """Out-of-place `x[index] = v`, the recorded form of `__setitem__`."""
+
+    @staticmethod
+    def forward(ctx, x, v, index, repeats=False):
+        ctx.index, ctx.repeats = index, repeats
+        out = x.copy()
+        out[index] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_v = ctx.needs_input_grad
+        gx = gv = None
+        if need_x:
+            keep = np.ones(g.shape, dtype=g.dtype)
+            keep[ctx.index] = 0
+            gx = g * keep
+        if need_v:
+            gv = GetItem.apply(g, index=ctx.index, repeats=ctx.repeats)
+        return gx, gv
+
+
+def _view_chain(x: Tensor) -> Iterator[Tensor]:
+    """`x`, then the base it is a view of, then that base's base, and so on."""
+    while x is not None:
+        yield x
+        view_of = base_of(x)
+        x = None if view_of is None else view_of[0]
+
+
+def check_inplace_allowed(x: Tensor, op: str) -> None:
+    """Refuse to write in place, while gradients are recorded, into a leaf that requires grad (or a
+    view of one): its gradient would no longer belong to its values."""
+    *_, root = _view_chain(x)
+    if is_grad_enabled() and root.grad_fn is None and root.requires_grad:
+        what = "a leaf tensor" if root is x else f"a view (shape {x.shape}) of a leaf tensor"
+        raise RuntimeError(
+            f"{op}: {what} that requires grad (shape {root.shape}) cannot be modified in place while "
+            "gradients are recorded; wrap the update in tg.no_grad() as optimizers do, or use an "
+            "out-of-place operation"
+        )
+
+
+def _recording(x: Tensor, value: Any) -> bool:
+    """Whether a write of `value` into `x` must be recorded: gradients are on and the write touches
+    a tensor that requires grad (`x` or a base it shares memory with) or writes one."""
+    return is_grad_enabled() and (any(t.requires_grad for t in _view_chain(x))
+                                  or (isinstance(value, Tensor) and value.requires_grad))
+
+
+def _rebase(x: Tensor, result: Tensor) -> None:
+    """Make `x` hold `result`'s values and take its place in the graph. A view writes its base
+    instead (through a recorded op, so the base's graph knows), which re-derives the view."""
+    view_of = base_of(x)
+    if view_of is None:
+        np.copyto(x.data, result.data, casting="unsafe")
+        note_inplace_write(x.data)
+        x.grad_fn = result.grad_fn
+        x._requires_grad = result.requires_grad
+        _refresh_views(x)
+        return
+    base, kind, arg = view_of
+    if kind == "index":
+        setitem(base, arg, result)
+    elif kind == "reshape":
+        _rebase(base, result.reshape(base.shape))
+    else:
+        _rebase(base, result.permute(tuple(int(a) for a in np.argsort(arg))))
+
+
+def _refresh_views(base: Tensor) -> None:
+    """Give every live view of `base` its new place in the graph: the same view of the new base."""
+    for view in live_views(base):
+        _, kind, arg = base_of(view)
+        if kind == "index":
+            derived = GetItem.apply(base, index=arg, repeats=False)
+        elif kind == "reshape":
+            derived = Reshape.apply(base, shape=view.shape)
+        else:
+            derived = Permute.apply(base, axes=arg)
+        view.grad_fn = derived.grad_fn
+        view._requires_grad = derived.requires_grad
+        _refresh_views(view)
+
+
+def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
+    """`x[index] = value` in place; recorded (and `x` rebased in the graph) when gradients flow."""
+    index, repeats = normalize_index(index)
+    parts = split_ints_first(index)
+    if parts is not None:  # PyTorch's placement of int and array indices: write into the int view
+        setitem(getitem(x, parts[0]), parts[1], value, op)
+        x._version += 1
+        return
+    try:
+        extra = np.ndim(value.data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
+        if extra > 0 and all(n == 1 for n in np.shape(value)[:extra]):
+            # PyTorch accepts leading size-1 dims beyond the target's (h[1] = tensor([5.])); NumPy does not
+            shape = np.shape(value)[extra:]
+            value = value.reshape(shape) if isinstance(value, Tensor) else np.reshape(value, shape)
+        if _recording(x, value):
+            check_inplace_allowed(x, op)
+            previous = Tensor._make(x.data, x.requires_grad, x.grad_fn)
+            _rebase(x, SetItem.apply(previous, value, index=index, repeats=repeats))
+        else:
+            x.data[index] = value.data if isinstance(value, Tensor) else value
+            note_inplace_write(x.data)
+    except (IndexError, ValueError) as err:
+        raise type(err)(f"{op}: cannot assign a value of shape {np.shape(value)} to index "
+                        f"{describe_index(index)} of a tensor of shape {x.shape}: {err}") from None
+    x._version += 1
+
+
+def _binary_inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str) -> Tensor:
+    """`x op= other`: NumPy in place when nothing is recorded, else the op recorded and `x` rebased."""
+    if _recording(x, other):
+        return _recorded(x, lambda previous: op.apply(previous, other), name)
+    try:
+        ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
+                        f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
+    note_inplace_write(x.data)
+    x._version += 1
+    return x
+
+
+def _map_inplace(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
+    """`x.exp_()` and the like: `fn(x)` written back into `x`, recorded (and `x` rebased) when the
+    write changes a tensor that requires grad."""
+    if _recording(x, None):
+        return _recorded(x, fn, name)
+    np.copyto(x.data, fn(Tensor._make(x.data)).data, casting="same_kind")
+    note_inplace_write(x.data)
+    x._version += 1
+    return x
+
+
+def _recorded(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
+    """An in-place op while recording: `fn` on a snapshot of `x`, then `x` takes the result's place."""
+    check_inplace_allowed(x, name)
+    result = fn(Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn))
+    if result.shape != x.shape:
+        raise ValueError(f"{name}: result of shape {result.shape} does not fit in place into shape {x.shape}")
+    _rebase(x, result)
+    x._version += 1
+    return x
+
+
+def add_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
+    """x += alpha * other, in place."""
+    return _binary_inplace(x, other if alpha == 1.0 else other * alpha, Add, np.add, "add_")
+
+
+def sub_(x: Tensor, other: Any, alpha: float = 1.0) -> Tensor:
+    return _binary_inplace(x, other if alpha == 1.0 else other * alpha, Sub, np.subtract, "sub_")
+
+
+def mul_(x: Tensor, other: Any) -> Tensor:
+    return _binary_inplace(x, other, Mul, np.multiply, "mul_")
+
+
+def div_(x: Tensor, other: Any) -> Tensor:
+    return _binary_inplace(x, other, Div, np.divide, "div_")
+
+
+def pow_(x: Tensor, exponent: Any) -> Tensor:
+    return _binary_inplace(x, exponent, Pow, np.power, "pow_")
+
+
+def clamp_(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's names)
+    return _map_inplace(x, lambda t: clip(t, min, max), "clamp_")
+
+
+def exp_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.exp(), "exp_")
+
+
+def log_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.log(), "log_")
+
+
+def sqrt_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.sqrt(), "sqrt_")
+
+
+def abs_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.abs(), "abs_")
+
+
+def neg_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: -t, "neg_")
+
+
+def relu_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.relu(), "relu_")
+
+
+def sigmoid_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.sigmoid(), "sigmoid_")
+
+
+def tanh_(x: Tensor) -> Tensor:
+    return _map_inplace(x, lambda t: t.tanh(), "tanh_")
+
+
+def fill_(x: Tensor, value: Any) -> Tensor:
+    """Every entry set to `value`, in place."""
+    setitem(x, Ellipsis, value, "fill_")
+    return x
+
+
+def zero_(x: Tensor) -> Tensor:
+    return fill_(x, 0)
+
+
+def copy_(x: Tensor, src: Any) -> Tensor:
+    """Overwrite x's values with `src` (broadcast), in place."""
+    setitem(x, Ellipsis, src, "copy_")
+    return x
+
+
+def iadd(x: Tensor, other: Any) -> Tensor:
+    """x += other."""
+    return _binary_inplace(x, other, Add, np.add, "add_")
+
+
+def isub(x: Tensor, other: Any) -> Tensor:
+    return _binary_inplace(x, other, Sub, np.subtract, "sub_")
+
+
+def imul(x: Tensor, other: Any) -> Tensor:
+    return _binary_inplace(x, other, Mul, np.multiply, "mul_")
+
+
+def itruediv(x: Tensor, other: Any) -> Tensor:
+    return _binary_inplace(x, other, Div, np.divide, "div_")
