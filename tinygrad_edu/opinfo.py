@@ -8,7 +8,6 @@ every `Function` subclass of the engine is reached by some entry.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -18,7 +17,7 @@ import numpy as np
 import tinygrad_edu as tg
 
 from .gradcheck import jacobians, second_order_function
-from .autograd import Function, Node, Tensor
+from .autograd import Function, Tensor, walk_order
 
 Shapes = tuple[tuple[int, ...], ...]
 
@@ -284,14 +283,7 @@ def engine_functions() -> set[type]:
 
 def graph_functions(outputs: Sequence[Tensor]) -> set[type]:
     """The Function classes of all nodes reachable from `outputs`."""
-    seen, stack = set(), [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.extend(p for p in node.parents if isinstance(p, Node))
-    return {node.op for node in seen}
+    return {node.op for node in walk_order([o for o in outputs if isinstance(o, Tensor)])}
 
 
 def make_inputs(info: OpInfo, shapes: Shapes, rng: np.random.Generator) -> list[Tensor]:
@@ -322,30 +314,3 @@ def worst_errors(info: OpInfo, seed: int = 0, second_order: bool = True) -> tupl
                     worst[order] = max(worst[order], float(err.max()))
                     passed &= bool(np.all((err <= 1e-5 + 1e-3 * np.abs(numerical)) | (analytic == numerical)))
     return worst[0], worst[1], passed
-
-
-def run_gradcheck_command(args: argparse.Namespace) -> int:
-    """`tinygrad-edu gradcheck`: a table of the worst gradient error per registered op."""
-    if args.list:
-        print("\n".join(info.name for info in REGISTRY))
-        return 0
-    names = args.op or [info.name for info in REGISTRY]
-    unknown = [n for n in names if n not in REGISTRY_BY_NAME]
-    if unknown:
-        print(f"gradcheck: unknown op(s) {', '.join(unknown)}; `tinygrad-edu gradcheck --list` lists them")
-        return 2
-    print(f"{'op':<22} {'cases':>5} {'1st-order err':>14} {'2nd-order err':>14}  verdict")
-    failures = 0
-    for name in names:
-        info = REGISTRY_BY_NAME[name]
-        try:
-            first, second, passed = worst_errors(info, args.seed)
-        except Exception as err:  # an op that crashes is reported as a failure, the table goes on
-            failures += 1
-            print(f"{name:<22} {len(all_cases(info)):>5}  error: {type(err).__name__}: {err}  FAIL")
-            continue
-        failures += not passed
-        second_text = f"{second:14.2e}" if info.second_order else f"{'-':>14}"
-        print(f"{name:<22} {len(all_cases(info)):>5} {first:14.2e} {second_text}  {'PASS' if passed else 'FAIL'}")
-    print(f"{len(names) - failures} passed, {failures} failed (float64, eps=1e-6, atol=1e-5, rtol=1e-3, seed={args.seed})")
-    return 1 if failures else 0

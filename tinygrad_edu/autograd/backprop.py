@@ -44,7 +44,7 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
     `.grad` of tensors that called `retain_grad()`."""
     pending, leaf_grads = _start(roots, root_grads)  # node -> sum so far of its incoming gradients
     waiting = _consumer_counts(pending)  # node -> number of its consumers that have not run yet
-    ready = [(node, pending.pop(node)) for node in list(pending) if node not in waiting]
+    ready = [(node, pending.pop(node)) for node in list(pending) if waiting[node] == 0]
     captured = {}
     while ready:
         node, grad = ready.pop()  # every consumer of `node` has run: `grad` is complete (or None)
@@ -78,19 +78,37 @@ def _start(roots: Sequence[Tensor], root_grads: list[Tensor]) -> tuple[dict, dic
     return pending, leaf_grads
 
 
-def _consumer_counts(starts: dict) -> dict[Node, int]:
-    """For every node reachable from `starts`: how many edges of the graph lead into it."""
-    counts: dict[Node, int] = {}
-    stack = list(starts)
+def _consumer_counts(starts: Any) -> dict[Node, int]:
+    """For every node reachable from the nodes `starts`: how many edges of the graph lead into it."""
+    counts: dict[Node, int] = dict.fromkeys(starts, 0)
+    stack = list(counts)
     while stack:
         edges = stack.pop()._edges
         for parent in edges if type(edges) is tuple else (edges,):
             if type(parent) is Node:
                 count = counts.get(parent)
-                counts[parent] = 1 if count is None else count + 1
-                if count is None and parent not in starts:  # first visit: go on to its inputs
+                if count is None:  # first visit: go on to its inputs
                     stack.append(parent)
+                    count = 0
+                counts[parent] = count + 1
     return counts
+
+
+def walk_order(outputs: Sequence[Tensor]) -> list[Node]:
+    """The nodes reachable from `outputs` in an order backward may run them: each node after all
+    of its consumers (reversed, inputs come first)."""
+    waiting = _consumer_counts(t.grad_fn for t in outputs if t.grad_fn is not None)
+    ready = [node for node, count in waiting.items() if count == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node.parents:
+            if type(parent) is Node:
+                waiting[parent] -= 1
+                if waiting[parent] == 0:
+                    ready.append(parent)
+    return order
 
 
 def _hand_to_node(parent: Node, g: Tensor | None, waiting: dict, pending: dict, ready: list) -> None:

@@ -82,18 +82,25 @@ class inference_mode(_SwitchContext):
 
 
 class set_grad_enabled(_SwitchContext):
-    """Turn recording on or off: as a plain call (takes effect at once, as in PyTorch) or as a
-    context manager, which restores the value from before the call when left."""
+    """Turn recording on or off: as a plain call (takes effect at once, as in PyTorch), as a
+    context manager (which restores the value from before the call when left) or as a decorator."""
 
     def __init__(self, mode: bool) -> None:
         super().__init__()
         self._value = bool(mode)
-        self._before_call = state.grad_enabled
+        self._before_call: bool | None = state.grad_enabled
         state.grad_enabled = self._value
 
     def __enter__(self) -> None:
-        self._previous.append(self._before_call)
+        self._previous.append(state.grad_enabled if self._before_call is None else self._before_call)
+        self._before_call = None  # entered again: it then saves the value it finds
         state.grad_enabled = self._value
+
+    def __call__(self, func: Any) -> Any:
+        """As a decorator, the call that made it changes nothing; each decorated call switches."""
+        state.grad_enabled = self._before_call
+        self._before_call = None
+        return super().__call__(func)
 
 
 class detect_anomaly(_SwitchContext):

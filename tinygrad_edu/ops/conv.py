@@ -9,13 +9,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Function
-from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from .axes import pair
 from .indexing import gather
 from .linalg import MatMul
-from .reduce import Sum
-from .shape import Permute
 
 
 def _out_size(size: int, kernel: int, stride: int, dilation: int) -> int:
