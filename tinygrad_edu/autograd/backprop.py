@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import versions
 from .function import Node
 from .mode import check_finite, enable_grad, no_grad, state
 from .tensor import Tensor
@@ -48,23 +49,27 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
     captured = {}
     while ready:
         node, grad = ready.pop()  # every consumer of `node` has run: `grad` is complete (or None)
-        if grad is not None and hooks and (node._hooks or node._retain):
+        if (node._hooks is not None or node._retain is not None) and grad is not None and hooks:
             grad = _observe(node, grad, create_graph, fill_retained)
         if capture is not None and node in capture:
             captured[node] = grad
-        input_grads = _local_backward(node, grad)  # the chain rule: upstream x local derivative
-        if not retain_graph:
-            node.release()
+        input_grads = _local_backward(node, grad, retain_graph)  # the chain rule: upstream x local derivative
         edges = node._edges
         for parent, g in zip(edges, input_grads) if type(edges) is tuple else ((edges, input_grads[node._edge_index]),):
             if parent is None:
                 continue
-            if g is not None and (g.data.shape != parent.shape or g.data.dtype != parent.dtype):
+            if g is not None and (type(g) is not Tensor or g.data.shape != parent.shape
+                                  or (g.data.dtype is not parent.dtype and g.data.dtype != parent.dtype)):
                 g = _fit_to_input(g, parent, node)
-            if type(parent) is Node:
-                _hand_to_node(parent, g, waiting, pending, ready)
-            elif g is not None:
-                leaf_grads[parent] = g if parent not in leaf_grads else leaf_grads[parent] + g
+            if type(parent) is not Node:  # a leaf: its gradient is summed over the whole pass
+                if g is not None:
+                    leaf_grads[parent] = g if parent not in leaf_grads else leaf_grads[parent] + g
+                continue
+            if g is not None:  # a node: add to what it has received; ready once its last consumer ran
+                pending[parent] = g if parent not in pending else pending[parent] + g
+            waiting[parent] -= 1
+            if waiting[parent] == 0:
+                ready.append((parent, pending.pop(parent, None) if pending else None))
     return leaf_grads if capture is None else {**leaf_grads, **captured}
 
 
@@ -84,7 +89,7 @@ def _consumer_counts(starts: Any) -> dict[Node, int]:
     stack = list(counts)
     while stack:
         edges = stack.pop()._edges
-        for parent in edges if type(edges) is tuple else (edges,):
+        for parent in edges if type(edges) is tuple else (edges,):  # one edge or a tuple of them
             if type(parent) is Node:
                 count = counts.get(parent)
                 if count is None:  # first visit: go on to its inputs
@@ -111,36 +116,28 @@ def walk_order(outputs: Sequence[Tensor]) -> list[Node]:
     return order
 
 
-def _hand_to_node(parent: Node, g: Tensor | None, waiting: dict, pending: dict, ready: list) -> None:
-    """Add `g` to what `parent` has received; once its last consumer has run, it is ready."""
-    if g is not None:
-        pending[parent] = g if parent not in pending else pending[parent] + g
-    count = waiting[parent] - 1
-    waiting[parent] = count
-    if count == 0:
-        ready.append((parent, pending.pop(parent, None)))
-
-
 _NO_GRADIENTS: dict[int, tuple] = {}
 
 
-def _local_backward(node: Node, grad: Tensor | None) -> tuple:
-    """The node's `backward`: one gradient (or None) per input. A node that received no gradient
-    passes None on without running."""
+def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool) -> tuple:
+    """The node's `backward`: one gradient (or None) per input, after checking that what it saved
+    was not changed in place since; then what it saved is released (unless `retain_graph`). A
+    node that received no gradient passes None on without running."""
     if grad is None:
         n = len(node.needs_input_grad)
-        return _NO_GRADIENTS.get(n) or _NO_GRADIENTS.setdefault(n, (None,) * n)
-    node.check_versions()
-    if state.anomaly:  # the ops inside a backward formula are checked as this node's backward
-        grads = _backward_checked(node, grad)
+        grads = _NO_GRADIENTS.get(n) or _NO_GRADIENTS.setdefault(n, (None,) * n)
     else:
-        grads = node.op.backward(node, grad)
-    if type(grads) is not tuple:
-        grads = (grads,)
-    if len(grads) != len(node.needs_input_grad):
-        raise RuntimeError(
-            f"{node.name()}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs"
-        )
+        if node._saved is not None and node._saved_epoch != versions.write_epoch:  # written in place since?
+            node.check_versions()
+        grads = node.op.backward(node, grad) if not state.anomaly else _backward_checked(node, grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(node.needs_input_grad):
+            raise RuntimeError(
+                f"{node.name()}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs"
+            )
+    if not retain_graph and node._saved is not None:  # node.release(), written out: it runs for every node
+        node.release()
     return grads
 
 

@@ -179,7 +179,7 @@ class Node:
         """Raise if a saved tensor or the saved output was written in place since forward saved it
         (through any tensor sharing its memory: a view, its base, a detached copy)."""
         saved = self._saved
-        if saved is None or saved is _FREED or self._saved_epoch == versions.write_epoch:
+        if saved is None or saved is _FREED:
             return
         epoch = self._saved_epoch
         if self._out_array is not None and versions.written_since(self._out_array, epoch):
@@ -246,7 +246,32 @@ class Function:
         """`apply` when some input requires grad: a node linked to the inputs, forward, the output."""
         ctx = _new_object(Node)
         ctx.op = cls
-        arrays = _link_inputs(ctx, args)
+        # Link the node to its inputs: written out here, not called, as it runs for every recorded op
+        # (one Python call less per op); one- and two-input ops need no loop.
+        if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
+            (a,) = args
+            arrays = [a.data]
+            ctx._edges = a.grad_fn or a
+            ctx._edge_index = 0
+            ctx.needs_input_grad = _NEEDS_UNARY
+        elif len(args) == 2:
+            a, b = args
+            a_is_tensor = isinstance(a, Tensor)
+            b_is_tensor = isinstance(b, Tensor)
+            arrays = [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
+            if not (b_is_tensor and b._requires_grad):
+                ctx._edges = a.grad_fn or a
+                ctx._edge_index = 0
+                ctx.needs_input_grad = _NEEDS_FIRST
+            elif not (a_is_tensor and a._requires_grad):
+                ctx._edges = b.grad_fn or b
+                ctx._edge_index = 1
+                ctx.needs_input_grad = _NEEDS_SECOND
+            else:
+                ctx._edges = (a.grad_fn or a, b.grad_fn or b)
+                ctx.needs_input_grad = _NEEDS_BOTH
+        else:
+            arrays = _link_many(ctx, args)
         ctx._saved = None
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
@@ -258,30 +283,8 @@ class Function:
         return result
 
 
-def _link_inputs(ctx: Node, args: tuple) -> list:
-    """Set the node's edges and `needs_input_grad` from its inputs; return the inputs' arrays."""
-    if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
-        (a,) = args
-        ctx._edges = a.grad_fn or a
-        ctx._edge_index = 0
-        ctx.needs_input_grad = _NEEDS_UNARY
-        return [a.data]
-    if len(args) == 2:  # binary ops, the most common: no loop, no pattern lookup
-        a, b = args
-        a_is_tensor = isinstance(a, Tensor)
-        b_is_tensor = isinstance(b, Tensor)
-        if not (b_is_tensor and b._requires_grad):
-            ctx._edges = a.grad_fn or a
-            ctx._edge_index = 0
-            ctx.needs_input_grad = _NEEDS_FIRST
-        elif not (a_is_tensor and a._requires_grad):
-            ctx._edges = b.grad_fn or b
-            ctx._edge_index = 1
-            ctx.needs_input_grad = _NEEDS_SECOND
-        else:
-            ctx._edges = (a.grad_fn or a, b.grad_fn or b)
-            ctx.needs_input_grad = _NEEDS_BOTH
-        return [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
+def _link_many(ctx: Node, args: tuple) -> list:
+    """Edges and `needs_input_grad` of a node with three or more inputs; the inputs' arrays."""
     arrays, parents, needs = [], [], []
     for a in args:
         if isinstance(a, Tensor):
