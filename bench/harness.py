@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import datetime
 import gc
@@ -12,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -144,14 +145,17 @@ def timed_table(title: str, unit: str, scale: float, engines: list[Engine], chec
                 notes: list[str]) -> tuple[Table, dict[str, float]]:
     """The per-engine table (median, IQR, ratio to the NumPy limit, time in gc, check values) and the medians."""
     medians = {name: float(np.median(t)) * scale for name, t in times.items()}
-    rows = []
-    for engine in engines:
-        t = times[engine.name] * scale
-        q1, q3 = np.percentile(t, [25, 75])
-        ratio = medians[engine.name] / medians[NUMPY] if NUMPY in medians else float("nan")
-        rows.append([engine.name, f"{medians[engine.name]:.4g}", f"{q1:.4g} - {q3:.4g}", f"{ratio:.2f}x",
-                     f"{100 * gc_share[engine.name]:.1f}%", format_checks(checks[engine.name])])
+    numpy_median = medians.get(NUMPY, float("nan"))
+    rows = [timed_row(e.name, times[e.name] * scale, numpy_median, gc_share[e.name], checks[e.name]) for e in engines]
     return Table(title, timed_columns(unit, check_label), rows, notes), medians
+
+
+def timed_row(name: str, scaled: np.ndarray, numpy_median: float, gc_share: float, checks: list[float]) -> list[str]:
+    """One engine's row of a timed table from its step times (already in the table's unit)."""
+    median = float(np.median(scaled))
+    q1, q3 = np.percentile(scaled, [25, 75])
+    return [name, f"{median:.4g}", f"{q1:.4g} - {q3:.4g}", f"{median / numpy_median:.2f}x", f"{100 * gc_share:.1f}%",
+            format_checks(checks)]
 
 
 def timed_columns(unit: str, check_label: str) -> list[str]:
@@ -160,6 +164,19 @@ def timed_columns(unit: str, check_label: str) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------
 # environment
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Limit BLAS/OpenMP pools to one thread for the run (threadpoolctl when installed; otherwise the
+    environment variables set by bench/__init__.py before NumPy was imported do it)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
 
 
 def _cpu_model() -> str:
@@ -172,7 +189,7 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _blas() -> list[str]:
+def blas_libraries() -> list[str]:
     """BLAS libraries with their thread counts (threadpoolctl when installed, else NumPy's build info)."""
     try:
         from threadpoolctl import threadpool_info
@@ -184,19 +201,23 @@ def _blas() -> list[str]:
             f"{Path(i.get('filepath', '')).name})" for i in threadpool_info()]
 
 
-def environment(torch: object | None, peer_notes: list[str]) -> list[tuple[str, str]]:
-    """Date, machine, versions and thread settings, as (label, value) pairs."""
-    import tinygrad_edu
-
-    items = [
+def machine_environment() -> list[tuple[str, str]]:
+    """Date, machine, Python, NumPy, BLAS and thread settings of this process, as (label, value) pairs."""
+    return [
         ("date", datetime.datetime.now().astimezone().isoformat(timespec="minutes")),
         ("machine", f"{platform.platform()}, {_cpu_model()}, {os.cpu_count()} logical CPU(s)"),
         ("python", sys.version.split()[0]),
         ("numpy", np.__version__),
-        ("BLAS", "; ".join(_blas())),
+        ("BLAS", "; ".join(blas_libraries())),
         ("thread variables", ", ".join(f"{v}={os.environ.get(v, 'unset')}" for v in THREAD_VARIABLES)),
-        ("tinygrad_edu", tinygrad_edu.__version__),
     ]
+
+
+def environment(torch: object | None, peer_notes: list[str]) -> list[tuple[str, str]]:
+    """The machine, tinygrad_edu's version and the peers, as (label, value) pairs."""
+    import tinygrad_edu
+
+    items = machine_environment() + [("tinygrad_edu", tinygrad_edu.__version__)]
     if torch is not None:
         items.append(("pytorch", f"{torch.__version__}, {torch.get_num_threads()} intra-op thread(s), "
                                  f"{torch.get_num_interop_threads()} inter-op thread(s)"))
@@ -242,6 +263,11 @@ def _short_path(filename: str) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # rendering
+
+
+def heading(level: int, text: str, markdown: bool) -> str:
+    """A Markdown heading of `level`, or `== text ==` in plain text."""
+    return f"{'#' * level} {text}" if markdown else f"== {text} =="
 
 
 def render_table(table: Table, markdown: bool) -> str:

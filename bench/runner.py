@@ -4,14 +4,13 @@ targets, profiles of the targets not met and the environment (plain text or Mark
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
-from . import peers
-from .harness import (Options, SummaryRow, WorkloadResult, environment, log, profile, render_table,
-                      summary_table)
+from . import against, peers
+from .harness import (REPO_ROOT, Options, SummaryRow, WorkloadResult, environment, heading, log, one_blas_thread,
+                      profile, render_table, summary_table)
 from .workloads import WORKLOADS
 
 RERUN = "python -m bench --markdown > bench/RESULTS.md"
@@ -31,19 +30,6 @@ class Report:
     def failed(self) -> bool:
         """True when some workload aborted (engines disagreeing or crashing), not for missed targets."""
         return any(r.error for r in self.results)
-
-
-@contextlib.contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Limit BLAS/OpenMP pools to one thread for the run (threadpoolctl when installed; otherwise the
-    environment variables set by bench/__init__.py before NumPy was imported do it)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 def run(names: Sequence[str], options: Options, profile_unmet: bool = False, profile_all: bool = False) -> Report:
@@ -74,7 +60,6 @@ def run(names: Sequence[str], options: Options, profile_unmet: bool = False, pro
 def render(report: Report, markdown: bool, note: str | None = None) -> str:
     """The report as text: the Markdown form is what bench/RESULTS.md holds."""
     out: list[str] = []
-    heading = (lambda level, text: f"{'#' * level} {text}") if markdown else (lambda level, text: f"== {text} ==")
     if markdown:
         out += ["# Benchmark results", ""]
         if note:
@@ -84,25 +69,26 @@ def render(report: Report, markdown: bool, note: str | None = None) -> str:
                 "NumPy step in the same run.", ""]
     elif note:
         out += [note, ""]
-    out += [heading(2, "Machine"), ""]
+    out += [heading(2, "Machine", markdown), ""]
     out += [f"- {k}: {v}" for k, v in report.environment] + [""]
-    out += [heading(2, "Summary"), "", render_table(summary_table(report.summary), markdown), ""]
-    out += [heading(2, "Workloads"), ""]
+    out += [heading(2, "Summary", markdown), "", render_table(summary_table(report.summary), markdown), ""]
+    out += [heading(2, "Workloads", markdown), ""]
     for result in report.results:
-        out += [heading(3, result.table.title), ""]
+        out += [heading(3, result.table.title, markdown), ""]
         if result.error:
             out += [f"ABORTED: {result.error}", ""]
         if result.table.rows or result.table.notes:
             out += [render_table(result.table, markdown), ""]
     if report.profiles:
-        out += [heading(2, "Profiles of tinygrad_edu (cProfile, own time)"), ""]
+        out += [heading(2, "Profiles of tinygrad_edu (cProfile, own time)", markdown), ""]
         for name, text in report.profiles.items():
-            out += [heading(3, name), ""]
+            out += [heading(3, name, markdown), ""]
             out += (["```text", text, "```"] if markdown else [text]) + [""]
-    out += [heading(2, "How to rerun"), "",
+    out += [heading(2, "How to rerun", markdown), "",
             f"From the repository root, with the venv active: `{RERUN}` (all workloads, a few minutes on 2 cores), "
             "or `make bench` for the plain-text tables. `python -m bench --help` lists the options "
-            "(`--workloads mlp,cnn`, `--repeats N`, `--quick`, `--no-peers`, `--profile`).", ""]
+            "(`--workloads mlp,cnn`, `--repeats N`, `--quick`, `--no-peers`, `--profile`); "
+            "`python -m bench --against REV` times an older tree's engine against this one.", ""]
     return "\n".join(out)
 
 
@@ -113,10 +99,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     "(PyTorch when installed), interleaved in one process with one BLAS thread.",
         epilog=f"Workloads: {', '.join(WORKLOADS)}. Regenerate bench/RESULTS.md with: {RERUN}",
     )
-    parser.add_argument("--workloads", default=",".join(WORKLOADS),
-                        help="comma-separated workloads to run (default: all)")
+    parser.add_argument("--workloads", default=None,
+                        help="comma-separated workloads to run (default: all; with --against, all but memory)")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="interleaved rounds per timed workload (default: per workload, a few minutes in all)")
+                        help="interleaved rounds per timed workload (default: per workload, a few minutes in all); "
+                             "with --against, rounds of one worker run per tree")
     parser.add_argument("--quick", action="store_true",
                         help="few rounds, a 10,000-op deep chain and 200 memory steps: a quick look, not a result")
     parser.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
@@ -127,16 +114,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="append a cProfile summary of tinygrad_edu's step for every workload run "
                              "(without it, only workloads whose target is not met are profiled)")
     parser.add_argument("--note", default=None, help="a line printed at the top of the report")
+    parser.add_argument("--against", metavar="REV_OR_PATH", default=None,
+                        help="time the engine of this old tree (a git revision of this repository, or the path of "
+                             "another checkout) against the new tree, in alternating worker processes, and report "
+                             "new/old per workload (see bench/against.py); peers are not run")
+    parser.add_argument("--new", metavar="REV_OR_PATH", default=str(REPO_ROOT),
+                        help="the new tree for --against (default: this checkout's working tree, uncommitted "
+                             "changes included)")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.against is not None and args.profile:
+        parser.error("--profile does not apply to --against")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m bench`; returns 1 when a workload aborted (engines disagree), else 0."""
+    """Entry point of `python -m bench`; returns 1 when a workload aborted (engines disagree), 2 on bad
+    arguments, else 0."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    names = [n.strip() for n in args.workloads.split(",") if n.strip()]
+    default = against.PLANS if args.against is not None else WORKLOADS
+    names = [n.strip() for n in (args.workloads or ",".join(default)).split(",") if n.strip()]
+    if args.against is not None:
+        options = Options(quick=args.quick, repeats=args.repeats, peers=False)
+        return against.main(args.against, args.new, names, options, args.markdown, args.note, argv)
     options = Options(quick=args.quick, repeats=args.repeats, peers=args.peers)
     try:
         report = run(names, options, profile_unmet=True, profile_all=args.profile)

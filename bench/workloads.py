@@ -31,15 +31,31 @@ MEMORY_STEPS, MEMORY_STEPS_QUICK = 1_000, 200
 GRADCHECK_SIZES, GRADCHECK_BATCH = (6, 10, 3), 8
 GRADCHECK_TOLERANCES = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
 FLOAT32_RTOL, FLOAT64_RTOL = 1e-4, 1e-9
+NO_PEERS_NOTE = "peers disabled (--no-peers)"
 
 Builder = Callable[[list[np.ndarray], np.ndarray, np.ndarray], Callable[[], tuple]]
+
+
+@dataclass
+class Timing:
+    """How a timed workload runs: its table's title and unit (seconds times `scale`), the builder of
+    its engines, its interleaved rounds (full, quick), its untimed check steps and their tolerance."""
+
+    title: str
+    unit: str
+    scale: float
+    build: Callable[[Options], tuple[list[Engine], list[str]]]
+    repeats: tuple[int, int]
+    check_steps: int
+    rtol: float
+    check_label: str
 
 
 @dataclass
 class Workload:
     """A named benchmark: `run` produces its table, `summarize` judges its target, `engine_step`
     gives tinygrad_edu's step alone (for profiles; None when another workload's profile covers it)
-    with how many steps a profile should run."""
+    with how many steps a profile should run; `timing` is set for the timed workloads."""
 
     name: str
     description: str
@@ -47,6 +63,7 @@ class Workload:
     summarize: Callable[[WorkloadResult], SummaryRow]
     engine_step: Callable[[Options], Callable[[], tuple]] | None
     profile_steps: int
+    timing: Timing | None = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -215,7 +232,7 @@ def _with_peers(options: Options, builders: dict[str, Any]) -> tuple[list[str], 
     """Names of the engines to run (NumPy, tinygrad_edu, then PyTorch when wanted and installed) and notes."""
     names = [NUMPY, ENGINE]
     if not options.peers:
-        return names, ["peers disabled (--no-peers)"]
+        return names, [NO_PEERS_NOTE]
     if TORCH in builders and peers.torch_module() is not None:
         return names + [TORCH], []
     return names, ["pytorch: skipped (not installed)"]
@@ -225,29 +242,35 @@ def _with_peers(options: Options, builders: dict[str, Any]) -> tuple[list[str], 
 # timed workloads
 
 
-def _repeats(options: Options, full: int, quick: int) -> int:
+def chosen_rounds(options: Options, full: int, quick: int) -> int:
+    """Rounds to run: --repeats when given, else the workload's quick or full default."""
     if options.repeats is not None:
         return options.repeats
     return quick if options.quick else full
 
 
-def _timed_run(name: str, title: str, unit: str, scale: float, build: Callable[[Options], tuple[list[Engine], list[str]]],
-               repeats: tuple[int, int], check_steps: int, rtol: float, check_label: str) -> Callable[[Options], WorkloadResult]:
+def _timed_run(name: str, t: Timing) -> Callable[[Options], WorkloadResult]:
     def run(options: Options) -> WorkloadResult:
         gc.collect()
-        engines, notes = build(options)
-        columns = timed_columns(unit, check_label)
+        engines, notes = t.build(options)
+        columns = timed_columns(t.unit, t.check_label)
         try:
-            checks = check_agreement(engines, check_steps, rtol=rtol, atol=0.0)
+            checks = check_agreement(engines, t.check_steps, rtol=t.rtol, atol=0.0)
         except Exception as err:  # an engine failing must not stop the other workloads
-            return WorkloadResult(name, Table(title, columns, [], notes), error=f"{type(err).__name__}: {err}")
-        n = _repeats(options, *repeats)
+            return WorkloadResult(name, Table(t.title, columns, [], notes), error=f"{type(err).__name__}: {err}")
+        n = chosen_rounds(options, *t.repeats)
         log(f"  timing {', '.join(e.name for e in engines)}: {n} interleaved round(s)")
         times, gc_share = time_interleaved(engines, n)
-        table, medians = timed_table(title, unit, scale, engines, checks, times, gc_share, check_label, notes)
+        table, medians = timed_table(t.title, t.unit, t.scale, engines, checks, times, gc_share, t.check_label, notes)
         return WorkloadResult(name, table, medians)
 
     return run
+
+
+def _timed_workload(name: str, description: str, timing: Timing, summarize: Callable[[WorkloadResult], SummaryRow],
+                    engine_step: Callable[[Options], Callable[[], tuple]] | None, profile_steps: int) -> Workload:
+    """A Workload whose `run` times `timing`'s engines interleaved in this process."""
+    return Workload(name, description, _timed_run(name, timing), summarize, engine_step, profile_steps, timing)
 
 
 def _training_build(builders: dict[str, Builder], problem: Callable[[], tuple]) -> Callable[[Options], tuple]:
@@ -417,37 +440,37 @@ def _engine_training_step(builders: dict[str, Builder], problem: Callable[[], tu
     return lambda options: builders[ENGINE](*problem())
 
 
-
 WORKLOADS: dict[str, Workload] = {w.name: w for w in [
-    Workload("mlp", "MLP 784-256-128-10, batch 128, ReLU, softmax cross-entropy, one SGD step (float32)",
-             _timed_run("mlp", "mlp: MLP 784-256-128-10, batch 128, one SGD step, float32", "ms", 1e3,
-                        _training_build(MLP_BUILDERS, _mlp_problem), (500, 5), 2, FLOAT32_RTOL,
-                        "loss at steps 1, 2"),
-             _ratio_target(1.10), _engine_training_step(MLP_BUILDERS, _mlp_problem), 50),
-    Workload("mlp_big", "MLP 784-1024-1024-10, batch 1024, one SGD step (float32)",
-             _timed_run("mlp_big", "mlp_big: MLP 784-1024-1024-10, batch 1024, one SGD step, float32", "ms", 1e3,
-                        _training_build(MLP_BUILDERS, _mlp_big_problem), (30, 2), 2, FLOAT32_RTOL,
-                        "loss at steps 1, 2"),
-             _ratio_target(1.05), _engine_training_step(MLP_BUILDERS, _mlp_big_problem), 3),
-    Workload("cnn", "conv 1->16 3x3 pad 1, ReLU, maxpool 2, conv 16->32 3x3 pad 1, ReLU, maxpool 2, linear "
-                    "1568->10, softmax cross-entropy, batch 64 of 28x28, one SGD step (float32)",
-             _timed_run("cnn", "cnn: 2 conv + 2 maxpool + linear, batch 64 of 28x28, one SGD step, float32", "ms",
-                        1e3, _training_build(CNN_BUILDERS, cnn_problem), (100, 3), 2, FLOAT32_RTOL,
-                        "loss at steps 1, 2"),
-             _ratio_target(1.30), _engine_training_step(CNN_BUILDERS, cnn_problem), 10),
-    Workload("overhead", f"{OVERHEAD_OPS}-op elementwise chain on 16 float64 elements, sum, backward; us per op",
-             _timed_run("overhead", f"overhead: {OVERHEAD_OPS}-op chain on 16 float64 elements, forward + backward",
-                        "us/op", 1e6 / OVERHEAD_OPS, _chain_build(lambda options: OVERHEAD_OPS), (200, 5), 1,
-                        FLOAT64_RTOL, "sum, sum of grad"),
-             _torch_target("us/op"), lambda options: tg_chain(chain_input(), OVERHEAD_OPS), 20),
-    Workload("deep", f"the same chain with {DEEP_OPS:,} ops (garbage collector on); seconds",
-             _timed_run("deep", "deep: long elementwise chain on 16 float64 elements, forward + backward, gc on",
-                        "s", 1.0, _chain_build(_deep_ops), (7, 1), 1, FLOAT64_RTOL, "sum, sum of grad"),
-             _torch_target("s"), lambda options: tg_chain(chain_input(), _deep_ops(options)), 1),
+    _timed_workload("mlp", "MLP 784-256-128-10, batch 128, ReLU, softmax cross-entropy, one SGD step (float32)",
+                    Timing("mlp: MLP 784-256-128-10, batch 128, one SGD step, float32", "ms", 1e3,
+                           _training_build(MLP_BUILDERS, _mlp_problem), (500, 5), 2, FLOAT32_RTOL,
+                           "loss at steps 1, 2"),
+                    _ratio_target(1.10), _engine_training_step(MLP_BUILDERS, _mlp_problem), 50),
+    _timed_workload("mlp_big", "MLP 784-1024-1024-10, batch 1024, one SGD step (float32)",
+                    Timing("mlp_big: MLP 784-1024-1024-10, batch 1024, one SGD step, float32", "ms", 1e3,
+                           _training_build(MLP_BUILDERS, _mlp_big_problem), (30, 2), 2, FLOAT32_RTOL,
+                           "loss at steps 1, 2"),
+                    _ratio_target(1.05), _engine_training_step(MLP_BUILDERS, _mlp_big_problem), 3),
+    _timed_workload("cnn", "conv 1->16 3x3 pad 1, ReLU, maxpool 2, conv 16->32 3x3 pad 1, ReLU, maxpool 2, linear "
+                           "1568->10, softmax cross-entropy, batch 64 of 28x28, one SGD step (float32)",
+                    Timing("cnn: 2 conv + 2 maxpool + linear, batch 64 of 28x28, one SGD step, float32", "ms", 1e3,
+                           _training_build(CNN_BUILDERS, cnn_problem), (100, 3), 2, FLOAT32_RTOL,
+                           "loss at steps 1, 2"),
+                    _ratio_target(1.30), _engine_training_step(CNN_BUILDERS, cnn_problem), 10),
+    _timed_workload("overhead", f"{OVERHEAD_OPS}-op elementwise chain on 16 float64 elements, sum, backward; us per op",
+                    Timing(f"overhead: {OVERHEAD_OPS}-op chain on 16 float64 elements, forward + backward", "us/op",
+                           1e6 / OVERHEAD_OPS, _chain_build(lambda options: OVERHEAD_OPS), (200, 5), 1,
+                           FLOAT64_RTOL, "sum, sum of grad"),
+                    _torch_target("us/op"), lambda options: tg_chain(chain_input(), OVERHEAD_OPS), 20),
+    _timed_workload("deep", f"the same chain with {DEEP_OPS:,} ops (garbage collector on); seconds",
+                    Timing("deep: long elementwise chain on 16 float64 elements, forward + backward, gc on", "s", 1.0,
+                           _chain_build(_deep_ops), (7, 1), 1, FLOAT64_RTOL, "sum, sum of grad"),
+                    _torch_target("s"), lambda options: tg_chain(chain_input(), _deep_ops(options)), 1),
     Workload("memory", f"RSS after step {MEMORY_STEPS // 10} and after step {MEMORY_STEPS} of mlp training",
              _memory_run, _memory_target, None, 0),
-    Workload("gradcheck", "gradcheck of a small float64 MLP 6-10-3 (tanh), batch 8",
-             _timed_run("gradcheck", "gradcheck: small MLP 6-10-3, tanh, batch 8, float64", "ms", 1e3,
-                        _gradcheck_build, (20, 2), 1, FLOAT64_RTOL, "loss"),
-             _no_target, lambda options: tg_gradcheck(*mlp_problem(GRADCHECK_SIZES, GRADCHECK_BATCH, np.float64)), 2),
+    _timed_workload("gradcheck", "gradcheck of a small float64 MLP 6-10-3 (tanh), batch 8",
+                    Timing("gradcheck: small MLP 6-10-3, tanh, batch 8, float64", "ms", 1e3, _gradcheck_build, (20, 2),
+                           1, FLOAT64_RTOL, "loss"),
+                    _no_target,
+                    lambda options: tg_gradcheck(*mlp_problem(GRADCHECK_SIZES, GRADCHECK_BATCH, np.float64)), 2),
 ]}

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import versions
-from .function import Node
+from .function import _FREED, Node
 from .mode import check_finite, enable_grad, no_grad, state
 from .tensor import Tensor
 
@@ -47,13 +47,14 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
     waiting = _consumer_counts(pending)  # node -> number of its consumers that have not run yet
     ready = [(node, pending.pop(node)) for node in list(pending) if waiting[node] == 0]
     captured = {}
+    anomaly = state.anomaly
     while ready:
         node, grad = ready.pop()  # every consumer of `node` has run: `grad` is complete (or None)
         if (node._hooks is not None or node._retain is not None) and grad is not None and hooks:
             grad = _observe(node, grad, create_graph, fill_retained)
         if capture is not None and node in capture:
             captured[node] = grad
-        input_grads = _local_backward(node, grad, retain_graph)  # the chain rule: upstream x local derivative
+        input_grads = _local_backward(node, grad, retain_graph, anomaly)  # the chain rule: upstream x local derivative
         edges = node._edges
         for parent, g in zip(edges, input_grads) if type(edges) is tuple else ((edges, input_grads[node._edge_index]),):
             if parent is None:
@@ -65,11 +66,14 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
                 if g is not None:
                     leaf_grads[parent] = g if parent not in leaf_grads else leaf_grads[parent] + g
                 continue
-            if g is not None:  # a node: add to what it has received; ready once its last consumer ran
-                pending[parent] = g if parent not in pending else pending[parent] + g
-            waiting[parent] -= 1
-            if waiting[parent] == 0:
-                ready.append((parent, pending.pop(parent, None) if pending else None))
+            count = waiting[parent]
+            if count > 1:  # a node with consumers still to run: keep the sum of what it received so far
+                waiting[parent] = count - 1
+                if g is not None:
+                    pending[parent] = g if parent not in pending else pending[parent] + g
+                continue
+            earlier = pending.pop(parent, None) if pending else None  # its last consumer: the sum is complete
+            ready.append((parent, g if earlier is None else earlier if g is None else earlier + g))
     return leaf_grads if capture is None else {**leaf_grads, **captured}
 
 
@@ -119,7 +123,7 @@ def walk_order(outputs: Sequence[Tensor]) -> list[Node]:
 _NO_GRADIENTS: dict[int, tuple] = {}
 
 
-def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool) -> tuple:
+def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool, anomaly: bool) -> tuple:
     """The node's `backward`: one gradient (or None) per input, after checking that what it saved
     was not changed in place since; then what it saved is released (unless `retain_graph`). A
     node that received no gradient passes None on without running."""
@@ -129,7 +133,7 @@ def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool) -> tupl
     else:
         if node._saved is not None and node._saved_epoch != versions.write_epoch:  # written in place since?
             node.check_versions()
-        grads = node.op.backward(node, grad) if not state.anomaly else _backward_checked(node, grad)
+        grads = _backward_checked(node, grad) if anomaly else node.op.backward(node, grad)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.needs_input_grad):
@@ -137,7 +141,8 @@ def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool) -> tupl
                 f"{node.name()}.backward returned {len(grads)} gradients for {len(node.needs_input_grad)} inputs"
             )
     if not retain_graph and node._saved is not None:  # node.release(), written out: it runs for every node
-        node.release()
+        node._saved = _FREED
+        node._out_array = None
     return grads
 
 

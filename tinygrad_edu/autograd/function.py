@@ -85,6 +85,8 @@ class Node:
             return ()
         if not self._wrap_saved:
             return saved
+        if saved is _SAVED_OUTPUT_ONLY:  # exp, tanh, sigmoid, sqrt: no loop over one marker
+            return (Tensor._make(self._out_array, state.grad_enabled, self),)
         result = []
         for value in saved:
             if value is OUTPUT:
@@ -225,79 +227,79 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
-        """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
-        if state.grad_enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    return cls._record(args, kwargs)
-        if len(args) == 2:  # binary ops, the most common: unpacked without a loop
-            a, b = args
-            arrays = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
-        else:
-            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        try:
-            out = cls.forward(_NO_GRAD_CTX, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as err:
-            raise _op_error(cls, err, arrays) from None
-        return _output(cls, out, arrays, None)
-
-    @classmethod
-    def _record(cls, args: tuple, kwargs: dict) -> Tensor:
-        """`apply` when some input requires grad: a node linked to the inputs, forward, the output."""
-        ctx = _new_object(Node)
-        ctx.op = cls
-        # Link the node to its inputs: written out here, not called, as it runs for every recorded op
-        # (one Python call less per op); one- and two-input ops need no loop.
-        if len(args) == 1:  # unary ops: the one input is a tensor that requires grad
-            (a,) = args
-            arrays = [a.data]
-            ctx._edges = a.grad_fn or a
-            ctx._edge_index = 0
-            ctx.needs_input_grad = _NEEDS_UNARY
-        elif len(args) == 2:
+        """Run forward on the inputs' arrays and return the output tensor; when some input requires
+        grad (and grad mode is on), record a Node first: the ctx forward and backward receive."""
+        ctx = _NO_GRAD_CTX
+        recording = state.grad_enabled
+        # The inputs' arrays and, when recording, the node's links to its inputs. One- and two-input
+        # ops, nearly all calls, are written out here: no loop and no further call (each Python call
+        # costs about as much as the rest of this bookkeeping).
+        if len(args) == 2:
             a, b = args
             a_is_tensor = isinstance(a, Tensor)
             b_is_tensor = isinstance(b, Tensor)
             arrays = [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
-            if not (b_is_tensor and b._requires_grad):
-                ctx._edges = a.grad_fn or a
-                ctx._edge_index = 0
-                ctx.needs_input_grad = _NEEDS_FIRST
-            elif not (a_is_tensor and a._requires_grad):
-                ctx._edges = b.grad_fn or b
-                ctx._edge_index = 1
-                ctx.needs_input_grad = _NEEDS_SECOND
-            else:
-                ctx._edges = (a.grad_fn or a, b.grad_fn or b)
-                ctx.needs_input_grad = _NEEDS_BOTH
+            if recording:
+                a_needs = a_is_tensor and a._requires_grad
+                b_needs = b_is_tensor and b._requires_grad
+                if a_needs or b_needs:
+                    ctx = _new_object(Node)
+                    if not b_needs:
+                        ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_FIRST
+                    elif not a_needs:
+                        ctx._edges, ctx._edge_index, ctx.needs_input_grad = b.grad_fn or b, 1, _NEEDS_SECOND
+                    else:
+                        ctx._edges, ctx.needs_input_grad = (a.grad_fn or a, b.grad_fn or b), _NEEDS_BOTH
+        elif len(args) == 1:
+            a = args[0]
+            a_is_tensor = isinstance(a, Tensor)
+            arrays = [a.data if a_is_tensor else a]
+            if recording and a_is_tensor and a._requires_grad:
+                ctx = _new_object(Node)
+                ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
         else:
-            arrays = _link_many(ctx, args)
-        ctx._saved = None
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+            if recording and any(isinstance(a, Tensor) and a._requires_grad for a in args):
+                ctx = _new_node(args)
+        if ctx is not _NO_GRAD_CTX:
+            ctx.op = cls
+            ctx._saved = None
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
-        result = _output(cls, raw, arrays, ctx)
+        # The output, built here once for both paths: PyTorch's dtype, the anomaly check, the node.
+        out = raw if type(raw) is np.ndarray else np.asarray(raw)
+        if out.dtype is FLOAT64 and arrays and not cls.exact_dtype:
+            first = arrays[0]
+            if not (type(first) is np.ndarray and first.dtype is FLOAT64 and first.ndim):  # decides most calls at once
+                out = fix_float64(out, arrays)
+        if state.anomaly:
+            check_finite(out, cls.__name__, "forward output")
+        t = _new_object(Tensor)
+        t.data = out
+        t.grad = None
+        t._version = 0
+        if ctx is _NO_GRAD_CTX:
+            t.grad_fn = None
+            t._requires_grad = False
+            return t
+        if out.dtype.kind != "f":
+            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
+        t.grad_fn = ctx
+        t._requires_grad = True
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
         if ctx._saved is not None:
-            ctx._resolve_saved(args, result.data, raw)
-        return result
+            ctx._resolve_saved(args, out, raw)
+        return t
 
 
-def _link_many(ctx: Node, args: tuple) -> list:
-    """Edges and `needs_input_grad` of a node with three or more inputs; the inputs' arrays."""
-    arrays, parents, needs = [], [], []
-    for a in args:
-        if isinstance(a, Tensor):
-            arrays.append(a.data)
-            if a._requires_grad:
-                parents.append(a.grad_fn or a)
-                needs.append(True)
-                continue
-        else:
-            arrays.append(a)
-        parents.append(None)
-        needs.append(False)
-    needs = tuple(needs)
+def _new_node(args: tuple) -> Node:
+    """A node for an op with three or more inputs, linked to those that need a gradient."""
+    ctx = _new_object(Node)
+    parents = [(a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args]
+    needs = tuple(p is not None for p in parents)
     pattern = _NEEDS.get(needs)
     if pattern is None:
         pattern = _NEEDS[needs] = (needs, needs.index(True) if needs.count(True) == 1 else -1)
@@ -307,35 +309,7 @@ def _link_many(ctx: Node, args: tuple) -> list:
     else:
         ctx._edges = parents[sole]
         ctx._edge_index = sole
-    return arrays
-
-
-def _output(cls: type, out: Any, arrays: list, node: Node | None) -> Tensor:
-    """The output tensor of one op call: PyTorch's dtype, the anomaly check, the link to `node`."""
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
-    dtype = out.dtype
-    if dtype is FLOAT64 and arrays and not cls.exact_dtype:
-        first = arrays[0]
-        if not (type(first) is np.ndarray and first.dtype is FLOAT64 and first.ndim):  # decides most calls at once
-            out = fix_float64(out, arrays)
-            dtype = out.dtype
-    if state.anomaly:
-        check_finite(out, cls.__name__, "forward output")
-    t = _new_object(Tensor)
-    t.data = out
-    t.grad = None
-    t.grad_fn = node
-    t._version = 0
-    if node is None:
-        t._requires_grad = False
-        return t
-    if dtype.kind != "f":
-        raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
-    t._requires_grad = True
-    node.shape = out.shape
-    node.dtype = dtype
-    return t
+    return ctx
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
