@@ -120,16 +120,12 @@ def walk_order(outputs: Sequence[Tensor]) -> list[Node]:
     return order
 
 
-_NO_GRADIENTS: dict[int, tuple] = {}
-
-
 def _local_backward(node: Node, grad: Tensor | None, retain_graph: bool, anomaly: bool) -> tuple:
     """The node's `backward`: one gradient (or None) per input, after checking that what it saved
     was not changed in place since; then what it saved is released (unless `retain_graph`). A
     node that received no gradient passes None on without running."""
     if grad is None:
-        n = len(node.needs_input_grad)
-        grads = _NO_GRADIENTS.get(n) or _NO_GRADIENTS.setdefault(n, (None,) * n)
+        grads = (None,) * len(node.needs_input_grad)
     else:
         if node._saved is not None and node._saved_epoch != versions.write_epoch:  # written in place since?
             node.check_versions()
