@@ -25,9 +25,7 @@ _FREED = object()  # what a node's `_saved` becomes once backward has used (and 
 OUTPUT = object()  # stands for the op's own output among the saved values
 _ARRAY_TYPES = (np.ndarray, np.generic)
 
-# needs_input_grad patterns seen so far (shared between nodes), each with the position of its one
-# input that needs a gradient, or -1 when several do
-_NEEDS: dict[tuple, tuple[tuple, int]] = {}
+_NEEDS: dict[tuple, tuple] = {}  # needs_input_grad patterns seen so far, one tuple each (shared by nodes)
 _NEEDS_UNARY = (True,)
 _NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, True)
 _SAVED_OUTPUT_ONLY = (OUTPUT,)  # what ops that save only their output (exp, tanh, sigmoid) keep
@@ -257,10 +255,8 @@ class Function:
             if recording and a_is_tensor and a._requires_grad:
                 ctx = _new_object(Node)
                 ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
-        else:
-            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-            if recording and any(isinstance(a, Tensor) and a._requires_grad for a in args):
-                ctx = _new_node(args)
+        else:  # no or three or more inputs (linear, conv, cat): one loop
+            arrays, ctx = _link_many(args, recording)
         if ctx is not _NO_GRAD_CTX:
             ctx.op = cls
             ctx._saved = None
@@ -270,10 +266,12 @@ class Function:
             raise _op_error(cls, err, arrays) from None
         # The output, built here once for both paths: PyTorch's dtype, the anomaly check, the node.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
-        if out.dtype is FLOAT64 and arrays and not cls.exact_dtype:
+        dtype = out.dtype
+        if dtype is FLOAT64 and arrays and not cls.exact_dtype:
             first = arrays[0]
             if not (type(first) is np.ndarray and first.dtype is FLOAT64 and first.ndim):  # decides most calls at once
                 out = fix_float64(out, arrays)
+                dtype = out.dtype
         if state.anomaly:
             check_finite(out, cls.__name__, "forward output")
         t = _new_object(Tensor)
@@ -284,32 +282,45 @@ class Function:
             t.grad_fn = None
             t._requires_grad = False
             return t
-        if out.dtype.kind != "f":
-            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {out.dtype}")
+        if dtype.kind != "f":
+            raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
         t.grad_fn = ctx
         t._requires_grad = True
         ctx.shape = out.shape
-        ctx.dtype = out.dtype
+        ctx.dtype = dtype
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
         return t
 
 
-def _new_node(args: tuple) -> Node:
-    """A node for an op with three or more inputs, linked to those that need a gradient."""
+def _link_many(args: tuple, recording: bool) -> tuple[list, Any]:
+    """For an op with no or three or more inputs: their arrays and, when recording and some input
+    requires grad, a node linked to those that do (else the no-grad ctx). One loop, no
+    comprehension (each is a call in CPython 3.11)."""
+    arrays, parents, needs, sole = [], [], [], -1
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            arrays.append(a.data)
+            if recording and a._requires_grad:
+                parents.append(a.grad_fn or a)
+                needs.append(True)
+                sole = i if sole == -1 else -2
+                continue
+        else:
+            arrays.append(a)
+        parents.append(None)
+        needs.append(False)
+    if sole == -1:
+        return arrays, _NO_GRAD_CTX
     ctx = _new_object(Node)
-    parents = [(a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args]
-    needs = tuple(p is not None for p in parents)
-    pattern = _NEEDS.get(needs)
-    if pattern is None:
-        pattern = _NEEDS[needs] = (needs, needs.index(True) if needs.count(True) == 1 else -1)
-    ctx.needs_input_grad, sole = pattern
-    if sole < 0:
-        ctx._edges = tuple(parents)
-    else:
+    needs = tuple(needs)
+    ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)  # one shared tuple per pattern
+    if sole >= 0:
         ctx._edges = parents[sole]
         ctx._edge_index = sole
-    return ctx
+    else:
+        ctx._edges = tuple(parents)
+    return arrays, ctx
 
 
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
