@@ -164,8 +164,9 @@ def _copy_checkout(path: Path, root: Path) -> str:
         head = _git("log", "-1", "--format=%h %s", cwd=path).strip()
         changed = _git("status", "--porcelain", "--", *folders, cwd=path).strip()
     except TreeError:
-        return f"{path} (not a git checkout)"
-    return f"working tree {path} at {head}" + (", with uncommitted engine changes" if changed else "")
+        return f"the folder {path.name} (not a git checkout)"
+    where = "this checkout's working tree" if path.resolve() == REPO_ROOT.resolve() else f"the checkout {path.name}"
+    return f"{where} at {head}" + (", with uncommitted engine changes" if changed else "")
 
 
 def prepare_tree(label: str, spec: str, workdir: Path) -> Tree:
@@ -334,8 +335,8 @@ def environment(trees: Sequence[Tree], comparisons: Sequence[Comparison]) -> lis
         items.append((f"{tree.label} tree", tree.description))
         if tree.label in reported:
             worker = reported[tree.label]
-            items.append((f"{tree.label} engine", f"tinygrad_edu {worker['engine_version']} imported from "
-                                                   f"{worker['engine_file']} (every engine module checked)"))
+            items.append((f"{tree.label} engine", f"tinygrad_edu {worker['engine_version']} imported from the "
+                                                   f"{tree.label} tree's copy (every engine module checked)"))
     return items
 
 
