@@ -1,7 +1,6 @@
 """Grad mode and anomaly mode contexts each restore their own previous value.
 
-`no_grad`, `enable_grad`, `set_grad_enabled`, `detect_anomaly` (and `inference_mode`, where it
-exists) remember, on entry, the value of the one mode they set and put back exactly that value on
+`no_grad`, `enable_grad`, `set_grad_enabled`, `detect_anomaly` and `inference_mode` remember, on entry, the value of the one mode they set and put back exactly that value on
 exit, as in PyTorch, whatever order contexts are left in. Contexts are left out of nesting order
 when a generator holds one across a `yield`, so a context must never restore a value some other
 context saved. Also covered: nesting, decorators, exceptions, `set_grad_enabled` as a plain call,
@@ -28,8 +27,6 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 
-HAS_INFERENCE_MODE = hasattr(tg, "inference_mode")
-needs_inference_mode = pytest.mark.skipif(not HAS_INFERENCE_MODE, reason="tg.inference_mode does not exist")
 
 
 class State(NamedTuple):
@@ -124,12 +121,11 @@ CONTEXTS = [
     Context("detect_anomaly", lambda: tg.detect_anomaly(), "anomaly", True),
     Context("inference_mode", lambda: tg.inference_mode(), "grad", False),
 ]
-AVAILABLE = [c for c in CONTEXTS if c.label != "inference_mode" or HAS_INFERENCE_MODE]
+
 
 
 def params(contexts: list[Context]) -> list:
-    return [pytest.param(c, id=c.label, marks=needs_inference_mode if c.label == "inference_mode" else ())
-            for c in contexts]
+    return [pytest.param(c, id=c.label) for c in contexts]
 
 
 ALL = params(CONTEXTS)
@@ -202,7 +198,6 @@ def test_plain_set_grad_enabled_inside_a_context_is_undone_when_it_is_left():
         assert not grad_enabled()  # enable_grad's previous value
 
 
-@needs_inference_mode
 @in_own_thread
 def test_inference_mode_inside_enable_grad_and_detect_anomaly():
     with tg.detect_anomaly(), tg.enable_grad():
@@ -287,7 +282,7 @@ def test_no_grad_and_enable_grad_left_in_entry_order():
 @st.composite
 def entries_and_exits(draw) -> tuple[list[Context], list[int]]:
     """Up to 4 contexts to enter in turn, and the order to leave them in (by entry position)."""
-    contexts = draw(st.lists(st.sampled_from(AVAILABLE), min_size=1, max_size=4))
+    contexts = draw(st.lists(st.sampled_from(CONTEXTS), min_size=1, max_size=4))
     return contexts, draw(st.permutations(range(len(contexts))))
 
 
