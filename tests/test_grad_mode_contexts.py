@@ -1,15 +1,14 @@
 """Grad mode and anomaly mode contexts each restore their own previous value.
 
 `no_grad`, `enable_grad`, `set_grad_enabled`, `detect_anomaly` and `inference_mode` remember, on
-entry, the value of the one mode they set and put back exactly that value on exit, as in PyTorch, whatever order contexts are left in. Contexts are left out of nesting order
-when a generator holds one across a `yield`, so a context must never restore a value some other
-context saved. Also covered: nesting, decorators, exceptions, `set_grad_enabled` as a plain call,
-and grad mode being per thread.
-
-Anomaly mode is read from what it does (an op producing NaN raises FloatingPointError), grad mode
-from `tg.is_grad_enabled()` checked against what it does (ops record a graph). Every test runs in a
-thread of its own (grad mode is per thread), so a test that breaks the state leaves it broken only
-in that thread, not for the tests after it.
+entry, the value of the one mode they set and put back exactly that value on exit, as in PyTorch,
+whatever order contexts are left in. Contexts are left out of nesting order when a generator holds
+one across a `yield`, so a context must never restore a value some other context saved. Also
+covered: nesting, decorators, exceptions, `set_grad_enabled` as a plain call, and grad mode being
+per thread. Anomaly mode is read from what it does (an op producing NaN raises FloatingPointError),
+grad mode from `tg.is_grad_enabled()` checked against what it does (ops record a graph). Every test
+runs in a thread of its own (grad mode is per thread), so a test that breaks the state leaves it
+broken only in that thread, not for the tests after it.
 """
 
 from __future__ import annotations
