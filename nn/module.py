@@ -256,11 +256,19 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype: Any = None, device: str | None = None) -> Module:
-        """Convert floating-point parameters, gradients and buffers to `dtype`, in place (a
-        device such as "cpu" is accepted and ignored: everything lives in NumPy)."""
-        if isinstance(dtype, str) and dtype.split(":")[0] == "cpu":
-            dtype = None
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
+        """Convert floating-point parameters, gradients and buffers to `dtype`, in place, as
+        PyTorch's `to(dtype)`, `to(device)`, `to(device, dtype)` or `to(tensor)`; the only device
+        is the CPU, so a device argument changes nothing (a GPU one raises)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, tg.device)):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            tg.device(device)  # raises, naming what to do, for anything but the CPU
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
@@ -271,6 +279,10 @@ class Module:
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
                     tensor.grad = tensor.grad.detach().astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
+        """The module itself: it lives on the CPU."""
         return self
 
     def double(self) -> Module:

@@ -17,8 +17,10 @@ import numpy as np
 from . import methods  # noqa: F401  (attaches Tensor's methods)
 from .autograd import (Function, Node, Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, inference_mode,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_default_dtype, set_grad_enabled)
-from .creation import (arange, empty, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
-                       randint, randn, tensor, uniform, zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
+                       ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
+                       zeros, zeros_like)
+from .device import cuda, device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
@@ -31,15 +33,22 @@ from .ops.indexing import gather, index_select, narrow, roll, sort, topk, unbind
 from .ops.linalg import bmm, diag, dot, matmul, mm, mv, outer, trace
 from .ops.nn import dropout, linear, log_softmax, softmax
 from .ops.reduce import amax, amin, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
-from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, pad, permute, repeat,
-                        reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
-from .random import manual_seed
+from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, meshgrid, pad, permute,
+                        repeat, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
+from .random import Generator, initial_seed, manual_seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
 
-float16, float32, float64 = np.float16, np.float32, np.float64
-int32, int64, bool_ = np.int32, np.int64, np.bool_
+# dtype names as PyTorch spells them (dtype=tg.float, x.to(tg.long), x.dtype == tg.float32)
+float16 = half = np.float16
+float32 = float = np.float32  # noqa: A001
+float64 = double = np.float64
+uint8, int8 = np.uint8, np.int8
+int16 = short = np.int16
+int32 = int = np.int32  # noqa: A001
+int64 = long = np.int64
+bool = bool_ = np.bool_  # noqa: A001
 detach = Tensor.detach
 
 _LAZY = {"nn", "optim", "testing", "data", "sklearn", "graph", "opinfo", "serialization"}

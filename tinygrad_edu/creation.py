@@ -1,4 +1,5 @@
-"""Tensor creation: from data, constant fills, ranges and random draws from the library generator."""
+"""Tensor creation: from data, constant fills, ranges and random draws (from the library generator,
+or a `Generator` passed as `generator=`), with PyTorch's `device=` accepted for the CPU."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import random
+from .device import check_device
 from .autograd.dtypes import as_array, get_default_dtype
 from .autograd.tensor import Tensor
 
@@ -20,7 +22,10 @@ def _size(size: tuple, op: str) -> tuple:
     return tuple(int(n) for n in size)
 
 
-def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None = None) -> Tensor:
+def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None = None, device: Any = None,
+            op: str = "tensor") -> Tensor:
+    """Wrap a freshly made array: its dtype, requires_grad, name; `device` must be the CPU."""
+    check_device(device, op)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     t = Tensor._make(arr)
@@ -40,8 +45,10 @@ def _float(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None, *,
+           device: Any = None) -> Tensor:
     """A new tensor holding a copy of `data` (floats -> default float dtype, ints -> int64)."""
+    check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
@@ -50,45 +57,95 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(as_array(array))
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad, name)
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+          device: Any = None) -> Tensor:
+    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad, name, device, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad, name)
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+         device: Any = None) -> Tensor:
+    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad, name, device, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, name=name)
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+          device: Any = None) -> Tensor:
+    """Like PyTorch's empty, but filled with zeros (never uninitialised memory)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, name=name, device=device)
 
 
 def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
-         name: str | None = None) -> Tensor:
+         name: str | None = None, device: Any = None) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, like PyTorch)."""
     size = _size((size,) if isinstance(size, (int, np.integer)) else tuple(size), "full")
     value = _array_of(fill_value) if dtype is None else as_array(_array_of(fill_value), dtype)
-    return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad, name)
+    return _finish(np.full(size, value, dtype=value.dtype), None, requires_grad, name, device, "full")
 
 
-def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def _like(x: Any, make: Any, dtype: Any, requires_grad: bool, name: str | None, device: Any, op: str) -> Tensor:
+    """A new tensor of x's shape (and dtype unless `dtype` is given) from `make(shape, dtype)`."""
     arr = _array_of(x)
-    return _finish(np.zeros(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
+    dtype = arr.dtype if dtype is None else np.dtype(dtype)
+    return _finish(np.asarray(make(arr.shape, dtype)).astype(dtype, copy=False), None, requires_grad, name, device, op)
 
 
-def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    arr = _array_of(x)
-    return _finish(np.ones(arr.shape, dtype=arr.dtype if dtype is None else dtype), None, requires_grad, name)
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+               device: Any = None) -> Tensor:
+    return _like(x, np.zeros, dtype, requires_grad, name, device, "zeros_like")
+
+
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+              device: Any = None) -> Tensor:
+    return _like(x, np.ones, dtype, requires_grad, name, device, "ones_like")
+
+
+def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+               device: Any = None) -> Tensor:
+    """Like PyTorch's empty_like, but filled with zeros."""
+    return _like(x, np.zeros, dtype, requires_grad, name, device, "empty_like")
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
-              name: str | None = None) -> Tensor:
-    arr = _array_of(x)
-    filled = np.full(arr.shape, fill_value, dtype=arr.dtype if dtype is None else dtype)
-    return _finish(filled, None, requires_grad, name)
+              name: str | None = None, device: Any = None) -> Tensor:
+    return _like(x, lambda shape, dt: np.full(shape, fill_value, dtype=dt), dtype, requires_grad, name, device,
+                 "full_like")
+
+
+def _float_like(x: Any, dtype: Any, op: str) -> np.dtype:
+    """The dtype of a random `*_like` result: x's float dtype, or the default one for int tensors."""
+    dtype = _array_of(x).dtype if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: draws floats; x is {dtype}, pass dtype= a float dtype")
+    return dtype
+
+
+def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None,
+              device: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) of x's shape and dtype."""
+    dtype = _float_like(x, dtype, "rand_like")
+    return _like(x, lambda shape, dt: random.generator(generator).random(shape), dtype, requires_grad, None, device,
+                 "rand_like")
+
+
+def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None,
+               device: Any = None) -> Tensor:
+    """Standard normal samples of x's shape and dtype."""
+    dtype = _float_like(x, dtype, "randn_like")
+    return _like(x, lambda shape, dt: random.generator(generator).standard_normal(shape), dtype, requires_grad, None,
+                 device, "randn_like")
+
+
+def randint_like(x: Any, low: int = 0, high: int | None = None, *, dtype: Any = None, generator: Any = None,
+                 device: Any = None) -> Tensor:
+    """Integers in [low, high) of x's shape (`randint_like(x, high)` draws from [0, high))."""
+    if high is None:
+        low, high = 0, low
+    _check_range(low, high, "randint_like")
+    return _like(x, lambda shape, dt: random.generator(generator).integers(low, high, shape), dtype, False, None,
+                 device, "randint_like")
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False, name: str | None = None) -> Tensor:
+           requires_grad: bool = False, name: str | None = None, device: Any = None) -> Tensor:
     """Evenly spaced values in [start, stop): int64 for int arguments, else the default float dtype."""
     if stop is None:
         start, stop = 0, start
@@ -96,53 +153,99 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
         raise ValueError("arange: step must be non-zero")
     all_int = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
     default = np.int64 if all_int else get_default_dtype()
-    return _finish(np.arange(start, stop, step).astype(default if dtype is None else dtype), None, requires_grad, name)
+    values = np.arange(start, stop, step).astype(default if dtype is None else dtype)
+    return _finish(values, None, requires_grad, name, device, "arange")
 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False,
-             name: str | None = None) -> Tensor:
+             name: str | None = None, device: Any = None) -> Tensor:
     (num,) = _size((num,), "linspace")
-    return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad, name)
+    return _finish(np.linspace(start, stop, num).astype(_float(dtype)), None, requires_grad, name, device, "linspace")
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
-        name: str | None = None) -> Tensor:
+        name: str | None = None, device: Any = None) -> Tensor:
     n, m = _size((n, n if m is None else m), "eye")
-    return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name)
+    return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name, device, "eye")
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+         generator: Any = None, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _finish(random.generator().random(_size(size, "rand")).astype(_float(dtype)), None, requires_grad, name)
+    samples = random.generator(generator).random(_size(size, "rand"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "rand")
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+          generator: Any = None, device: Any = None) -> Tensor:
     """Standard normal samples."""
-    samples = random.generator().standard_normal(_size(size, "randn"))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name)
+    samples = random.generator(generator).standard_normal(_size(size, "randn"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "randn")
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None) -> Tensor:
-    """Integers in [low, high) (int64)."""
-    if high is None:
-        low, high = 0, low
+def _check_range(low: Any, high: Any, op: str) -> None:
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be larger than low ({low})")
-    return _finish(random.generator().integers(low, high, _size(tuple(size), "randint")), dtype or np.int64, False)
+        raise ValueError(f"{op}: high ({high}) must be larger than low ({low})")
+
+
+def randint(low: int, high: Any = None, size: Sequence[int] = (), dtype: Any = None, *, generator: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) (int64). Also PyTorch's `randint(high, size)`."""
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    _check_range(low, high, "randint")
+    values = random.generator(generator).integers(low, high, _size(tuple(size), "randint"))
+    return _finish(values, dtype or np.int64, requires_grad, None, device, "randint")
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64)."""
+    (n,) = _size((n,), "randperm")
+    return _finish(random.generator(generator).permutation(n), dtype or np.int64, requires_grad, None, device,
+                   "randperm")
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # noqa: A002 (PyTorch's name)
+                generator: Any = None) -> Tensor:
+    """Indices drawn from the categories weighted by `input` (one row, or one draw set per row of a
+    matrix): with or without replacement, as torch.multinomial (the weights need not sum to 1)."""
+    weights = np.asarray(_array_of(input), dtype=np.float64)
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(f"multinomial: expects a 1-D or 2-D tensor of weights, got shape {weights.shape}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("multinomial: weights must be finite and non-negative")
+    rows = np.atleast_2d(weights)
+    totals = rows.sum(axis=1)
+    if np.any(totals <= 0):
+        raise ValueError("multinomial: every row of weights must have a positive sum")
+    if not replacement and num_samples > np.min(np.count_nonzero(rows, axis=1)):
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from fewer "
+                         "categories with non-zero weight")
+    rng = random.generator(generator)
+    drawn = np.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+                      for row, total in zip(rows, totals)])
+    return Tensor._make(drawn.astype(np.int64) if weights.ndim == 2 else drawn[0].astype(np.int64))
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
-           requires_grad: bool = False, name: str | None = None) -> Tensor:
+           requires_grad: bool = False, name: str | None = None, *, generator: Any = None,
+           device: Any = None) -> Tensor:
+    """Normal samples of `size` with the given mean and standard deviation."""
     if std < 0:
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    samples = random.generator().normal(mean, std, _size(tuple(size), "normal"))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name)
+    samples = random.generator(generator).normal(mean, std, _size(tuple(size), "normal"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "normal")
 
 
 def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
-            requires_grad: bool = False, name: str | None = None) -> Tensor:
-    return _finish(random.generator().uniform(low, high, _size(tuple(size), "uniform")).astype(_float(dtype)), None,
-                   requires_grad, name)
+            requires_grad: bool = False, name: str | None = None, *, generator: Any = None,
+            device: Any = None) -> Tensor:
+    """Uniform samples of `size` in [low, high)."""
+    samples = random.generator(generator).uniform(low, high, _size(tuple(size), "uniform"))
+    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "uniform")
 
 
 def new_zeros(x: Tensor, *size: Any) -> Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .autograd import backprop
 from .autograd.tensor import Tensor
-from . import creation
+from . import creation, device
 from .ops import arithmetic, compare, elementwise, indexing, inplace, linalg, nn, reduce, shape
 
 TENSOR_METHODS = {
@@ -67,18 +67,21 @@ TENSOR_METHODS = {
     "transpose": shape.transpose, "swapaxes": shape.swapaxes, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "broadcast_to": shape.broadcast_to,
     "pad": shape.pad, "repeat": shape.repeat, "tile": shape.tile, "flip": shape.flip, "split": shape.split,
-    "chunk": shape.chunk, "clone": shape.clone, "astype": shape.astype, "to": shape.astype,
+    "chunk": shape.chunk, "clone": shape.clone, "astype": shape.astype, "to": shape.to, "cpu": shape.cpu,
+    "cuda": shape.cuda,
     "float": shape.as_float32, "double": shape.as_float64, "half": shape.as_float16, "int": shape.as_int32,
     "long": shape.as_int64, "bool": shape.as_bool,
     # new tensors like this one (creation.py)
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones, "new_full": creation.new_full,
-    "new_tensor": creation.new_tensor,
+    "new_tensor": creation.new_tensor, "nelement": Tensor.numel,
     # backpropagation (autograd/backprop.py)
     "backward": backprop.tensor_backward,
 }
 
 TENSOR_PROPERTIES = {
     "T": shape.transpose_all,
+    "device": device.tensor_device,
+    "is_cuda": device.tensor_is_cuda,
 }
 
 

@@ -1,22 +1,71 @@
-"""The library's one random generator: every random op, init and shuffle draws from it."""
+"""Randomness: the library's one default generator, and `Generator` objects as PyTorch's.
+
+Every random op, init and shuffle draws from the default generator unless given `generator=`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-_generator = np.random.default_rng()
 
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Make all randomness of the library reproducible (independent of NumPy's global state).
-    Any int is accepted, as in PyTorch; negative seeds wrap around modulo 2**64."""
+def _checked_seed(seed: Any, op: str) -> int:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-    global _generator
-    _generator = np.random.default_rng(int(seed) % 2**64)
-    return _generator
+        raise TypeError(f"{op}: seed must be an int, got {type(seed).__name__}")
+    return int(seed) % 2**64  # any int, as in PyTorch: negative seeds wrap around
 
 
-def generator() -> np.random.Generator:
-    """The generator currently in use (replaced by `manual_seed`)."""
-    return _generator
+class Generator:
+    """A random generator of its own, as `torch.Generator()`: `g.manual_seed(s)` returns `g`, and
+    random functions draw from it when passed `generator=g`."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        from .device import check_device
+
+        check_device(device, "Generator")
+        self._seed = int(np.random.SeedSequence().entropy % 2**64)
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = _checked_seed(seed, "Generator.manual_seed")
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        """Reseed from fresh entropy and return the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**64)).initial_seed()
+
+    def __getattr__(self, name: str) -> Any:
+        """NumPy's sampling methods (`random`, `normal`, `permutation`, ...) pass through."""
+        if name == "rng":
+            raise AttributeError(name)
+        return getattr(self.rng, name)
+
+
+_default = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Make all randomness of the library reproducible (independent of NumPy's global state).
+    Any int is accepted, as in PyTorch; returns the default generator."""
+    return _default.manual_seed(_checked_seed(seed, "manual_seed"))
+
+
+def initial_seed() -> int:
+    """The seed of the default generator."""
+    return _default.initial_seed()
+
+
+def generator(chosen: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator to draw from: `chosen`'s when given, else the default one."""
+    if chosen is None:
+        return _default.rng
+    if isinstance(chosen, Generator):
+        return chosen.rng
+    if isinstance(chosen, np.random.Generator):
+        return chosen
+    raise TypeError(f"generator must be a tg.Generator (or a NumPy Generator), got {type(chosen).__name__}")

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
+from ..device import check_device, is_device
 from .axes import norm_axis, pick_axis, shape_arg
 from .indexing import getitem, index_select
 
@@ -380,3 +381,52 @@ def as_bool(x: Tensor) -> Tensor:
 def clone(x: Tensor) -> Tensor:
     """A copy that stays connected to the graph."""
     return Clone.apply(x)
+
+
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+       non_blocking: bool = False) -> Tensor:
+    """PyTorch's `x.to(...)`: a dtype, a device (only the CPU exists), both, or another tensor
+    (whose dtype is taken). Float-to-float conversions stay differentiable."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    check_device(device, "to")
+    out = x if dtype is None else astype(x, dtype)
+    return clone(out) if copy and out is x else out
+
+
+def cpu(x: Tensor) -> Tensor:
+    """`x.cpu()`: the tensor itself (it is on the CPU already)."""
+    return x
+
+
+def cuda(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """`x.cuda()`: refused with what to do instead (this engine has no GPU)."""
+    raise RuntimeError("cuda: tinygrad_edu computes on the CPU with NumPy; drop .cuda() (or use "
+                       ".to(device) with device = 'cuda' if tg.cuda.is_available() else 'cpu')")
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
+    """Coordinate grids of 1-D tensors, as torch.meshgrid ("ij": the first tensor varies along the
+    first axis; "xy": along the second, as NumPy's default). Differentiable (reshape and expand)."""
+    tensors = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    for t in tensors:
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-d or 1-d tensors, got shape {t.shape}")
+    sizes = [t.data.size for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0
+    shape = tuple(sizes[i] for i in order)
+    grids = []
+    for i, t in enumerate(tensors):
+        axis = order.index(i)
+        grids.append(expand(reshape(t, tuple(-1 if a == axis else 1 for a in range(len(shape)))), shape))
+    return tuple(grids)

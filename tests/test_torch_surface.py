@@ -1,0 +1,111 @@
+"""PyTorch spellings that tutorials use on their first lines: dtype names on the module, the
+CPU-only device layer, Generator objects with generator=, randperm, multinomial, the *_like
+factories and meshgrid. Expected values come from NumPy or from what the functions promise."""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn
+
+
+@pytest.mark.parametrize("name, expected", [("float", np.float32), ("float32", np.float32), ("double", np.float64),
+                                            ("half", np.float16), ("long", np.int64), ("int", np.int32),
+                                            ("short", np.int16), ("uint8", np.uint8), ("bool", np.bool_)])
+def test_dtype_names_on_the_module(name, expected):
+    assert np.dtype(getattr(tg, name)) == np.dtype(expected)
+    assert tg.zeros(2, dtype=getattr(tg, name)).dtype == np.dtype(expected)
+
+
+def test_to_takes_a_dtype_a_device_both_or_a_tensor():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.to(tg.device("cpu")) is x
+    y = x.to("cpu", tg.double)
+    assert y.dtype == np.float64 and x.to(dtype=tg.float64).dtype == np.float64
+    assert x.to(tg.tensor([1], dtype=tg.long)).dtype == np.int64
+    (y * y).sum().backward()  # the cast stays differentiable
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_the_only_device_is_the_cpu():
+    assert not tg.cuda.is_available() and tg.cuda.device_count() == 0
+    cpu = tg.device("cuda" if tg.cuda.is_available() else "cpu")
+    assert cpu == "cpu" and cpu == tg.device("cpu") and str(tg.device("cpu:0")) == "cpu:0"
+    x = tg.ones(2, 3, device=cpu)
+    assert x.device == cpu and x.cpu() is x and not x.is_cuda
+    for make in (lambda: tg.zeros(2, device="cuda"), lambda: tg.tensor([1.0], device="cuda:0"),
+                 lambda: tg.device("mps"), lambda: x.cuda()):
+        with pytest.raises(RuntimeError, match="CPU"):
+            make()
+
+
+def test_module_to_device_and_dtype():
+    model = nn.Linear(3, 2)
+    assert model.to(tg.device("cpu")) is model and model.cpu() is model
+    model.to("cpu", tg.float64)
+    assert model.weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="CPU"):
+        model.to("cuda")
+
+
+def test_generator_objects_give_their_own_reproducible_stream():
+    g1, g2 = tg.Generator().manual_seed(3), tg.Generator().manual_seed(3)
+    tg.manual_seed(0)
+    expected_default = tg.randn(4).numpy()
+    tg.manual_seed(0)
+    a = tg.randn(4, generator=g1)
+    assert np.array_equal(a.numpy(), tg.randn(4, generator=g2).numpy())
+    assert np.array_equal(tg.randn(4).numpy(), expected_default)  # the default generator did not advance
+    assert g1.initial_seed() == 3 and tg.manual_seed(5).initial_seed() == 5 == tg.initial_seed()
+    for draw in (lambda g: tg.rand(3, generator=g), lambda g: tg.randint(0, 10, (5,), generator=g),
+                 lambda g: tg.normal(0.0, 1.0, (3,), generator=g), lambda g: tg.randperm(6, generator=g)):
+        assert np.array_equal(draw(tg.Generator().manual_seed(9)).numpy(), draw(tg.Generator().manual_seed(9)).numpy())
+
+
+def test_randint_takes_pytorchs_high_size_form():
+    values = tg.randint(4, (200,))
+    assert values.dtype == np.int64 and values.shape == (200,)
+    assert values.numpy().min() >= 0 and values.numpy().max() <= 3
+
+
+def test_randperm_is_a_permutation():
+    perm = tg.randperm(10).numpy()
+    assert perm.dtype == np.int64 and sorted(perm.tolist()) == list(range(10))
+
+
+def test_multinomial_draws_by_weight():
+    tg.manual_seed(0)
+    weights = tg.tensor([1.0, 0.0, 3.0])
+    drawn = tg.multinomial(weights, 4000, replacement=True).numpy()
+    assert drawn.dtype == np.int64 and 1 not in drawn  # a zero weight is never drawn
+    assert abs(np.mean(drawn == 2) - 0.75) < 0.03  # frequencies follow the weights (not normalised)
+    rows = tg.multinomial(tg.tensor([[1.0, 1.0, 1.0], [0.0, 5.0, 1.0]]), 2)
+    assert rows.shape == (2, 2)
+    for row in rows.numpy():
+        assert len(set(row.tolist())) == 2  # without replacement: distinct
+    with pytest.raises(ValueError, match="without replacement"):
+        tg.multinomial(tg.tensor([1.0, 0.0]), 2)
+
+
+def test_like_factories_keep_shape_and_dtype():
+    x = tg.zeros(2, 3, dtype=tg.float64)
+    for made in (tg.rand_like(x), tg.randn_like(x), tg.empty_like(x), tg.full_like(x, 2.0)):
+        assert made.shape == (2, 3) and made.dtype == np.float64
+    ints = tg.randint_like(tg.zeros(5, dtype=tg.long), 3)
+    assert ints.dtype == np.int64 and ints.numpy().max() < 3
+    assert np.all((tg.rand_like(x).numpy() >= 0) & (tg.rand_like(x).numpy() < 1))
+    with pytest.raises(TypeError, match="float"):
+        tg.randn_like(tg.zeros(2, dtype=tg.long))
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_matches_numpy_and_is_differentiable(indexing):
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = tg.tensor([10.0, 20.0], requires_grad=True)
+    grid_a, grid_b = tg.meshgrid(a, b, indexing=indexing)
+    expected_a, expected_b = np.meshgrid(a.data, b.data, indexing=indexing)
+    np.testing.assert_array_equal(grid_a.numpy(), expected_a)
+    np.testing.assert_array_equal(grid_b.numpy(), expected_b)
+    (grid_a.sum() + 2.0 * grid_b.sum()).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0, 2.0])  # each a_i appears once per b
+    np.testing.assert_array_equal(b.grad.numpy(), [6.0, 6.0])  # each b_j appears three times, weight 2
