@@ -109,3 +109,46 @@ def test_meshgrid_matches_numpy_and_is_differentiable(indexing):
     (grid_a.sum() + 2.0 * grid_b.sum()).backward()
     np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0, 2.0])  # each a_i appears once per b
     np.testing.assert_array_equal(b.grad.numpy(), [6.0, 6.0])  # each b_j appears three times, weight 2
+
+
+def test_size_is_the_element_count_and_called_the_shape():
+    x = tg.zeros(2, 3)
+    assert x.size == 6 and x.numel() == 6 and x.nelement() == 6  # NumPy's meaning still holds
+    assert x.size() == (2, 3) and x.size(0) == 2 and x.size(-1) == 3 and x.size().numel() == 6
+    with pytest.raises(IndexError, match="out of range"):
+        x.size(2)
+
+
+def test_max_and_min_with_dim_give_values_and_indices():
+    data = np.array([[1.0, 5.0, 5.0], [7.0, 2.0, 0.0]])
+    x = tg.tensor(data, requires_grad=True)
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])  # the first of tied maxima, as np.argmax
+    assert x.max(dim=0, keepdim=True).values.shape == (1, 3) and x.min(dim=1).indices.tolist() == [0, 2]
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])  # to the index returned only
+    assert x.max().item() == 7.0 and x.max(axis=1).shape == (2,)  # no dim: the value; axis=: NumPy's
+    np.testing.assert_array_equal(tg.max(x, tg.full((2, 3), 3.0, dtype=tg.float64)).numpy(), np.maximum(data, 3.0))
+
+
+def test_var_and_std_divide_as_pytorch_unless_numpy_spelling():
+    data = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]])
+    x = tg.tensor(data)
+    np.testing.assert_allclose(x.var().item(), np.var(data, ddof=1))
+    np.testing.assert_allclose(x.var(1).numpy(), np.var(data, axis=1, ddof=1))
+    np.testing.assert_allclose(x.var(dim=0, unbiased=False).numpy(), np.var(data, axis=0))
+    np.testing.assert_allclose(x.std(dim=1, correction=0).numpy(), np.std(data, axis=1))
+    np.testing.assert_allclose(x.var(axis=0).numpy(), np.var(data, axis=0))  # NumPy's spelling, NumPy's ddof
+    np.testing.assert_allclose(x.std(axis=1, ddof=1).numpy(), np.std(data, axis=1, ddof=1))
+
+
+def test_repeat_tiles_as_pytorch_and_repeat_interleave_repeats_elements():
+    data = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = tg.tensor(data)
+    np.testing.assert_array_equal(x.repeat(2, 1).numpy(), np.tile(data, (2, 1)))
+    np.testing.assert_array_equal(x.repeat(1, 2, 1).numpy(), np.tile(data, (1, 2, 1)))
+    np.testing.assert_array_equal(x.repeat_interleave(2, dim=1).numpy(), np.repeat(data, 2, axis=1))
+    np.testing.assert_array_equal(x.repeat(2, axis=0).numpy(), np.repeat(data, 2, axis=0))  # NumPy's keywords
+    with pytest.raises(ValueError, match="one per dimension"):
+        x.repeat(2)

@@ -29,12 +29,12 @@ from .ops.conv import avg_pool2d, conv2d, max_pool2d
 from .ops.elementwise import (clamp, clip, cos, elu, erf, exp, gelu, leaky_relu, lerp, log, log1p, masked_fill, maximum,
                               minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin, softplus, sqrt, square, tanh,
                               tril, triu, where)
-from .ops.indexing import gather, index_select, narrow, roll, sort, topk, unbind
+from .ops.indexing import gather, index_select, max, min, narrow, roll, sort, topk, unbind  # noqa: A004
 from .ops.linalg import bmm, diag, dot, matmul, mm, mv, outer, trace
 from .ops.nn import dropout, linear, log_softmax, softmax
-from .ops.reduce import amax, amin, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var  # noqa: A004
+from .ops.reduce import amax, amin, cumsum, logsumexp, mean, norm, prod, std, sum, var  # noqa: A004
 from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, meshgrid, pad, permute,
-                        repeat, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
+                        repeat, repeat_interleave, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
 from .random import Generator, initial_seed, manual_seed
 from .serialization import load, save
 

@@ -49,8 +49,8 @@ TENSOR_METHODS = {
     "argmax": compare.argmax, "argmin": compare.argmin, "any": compare.any, "all": compare.all,
     "nonzero": compare.nonzero,
     # reductions (ops/reduce.py)
-    "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "max": reduce.max,
-    "min": reduce.min, "amax": reduce.amax, "amin": reduce.amin, "prod": reduce.prod, "norm": reduce.norm,
+    "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "max": indexing.max,
+    "min": indexing.min, "amax": reduce.amax, "amin": reduce.amin, "prod": reduce.prod, "norm": reduce.norm,
     "cumsum": reduce.cumsum, "logsumexp": reduce.logsumexp,
     # indexing (ops/indexing.py) and in-place writes (ops/inplace.py)
     "__getitem__": indexing.getitem, "__iter__": indexing.iterate, "gather": indexing.gather,
@@ -66,7 +66,8 @@ TENSOR_METHODS = {
     "reshape": shape.reshape, "view": shape.reshape, "flatten": shape.flatten, "permute": shape.permute,
     "transpose": shape.transpose, "swapaxes": shape.swapaxes, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "broadcast_to": shape.broadcast_to,
-    "pad": shape.pad, "repeat": shape.repeat, "tile": shape.tile, "flip": shape.flip, "split": shape.split,
+    "pad": shape.pad, "repeat": shape.repeat, "repeat_interleave": shape.repeat_interleave, "tile": shape.tile,
+    "flip": shape.flip, "split": shape.split,
     "chunk": shape.chunk, "clone": shape.clone, "astype": shape.astype, "to": shape.to, "cpu": shape.cpu,
     "cuda": shape.cuda,
     "float": shape.as_float32, "double": shape.as_float64, "half": shape.as_float16, "int": shape.as_int32,

@@ -7,6 +7,7 @@ arithmetic, reductions, shape and indexing methods) is attached from above, in
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, Callable
 
@@ -25,6 +26,26 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+class Size(tuple):
+    """A shape, as PyTorch's `torch.Size`: a tuple that also knows its number of elements."""
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+
+class ElementCount(int):
+    """What `x.size` is: NumPy's element count, an int, which called as PyTorch's `x.size()` or
+    `x.size(dim)` gives the shape or one dimension, so code in either spelling runs."""
+
+    def __call__(self, dim: int | None = None) -> Any:
+        shape = self.shape
+        if dim is None:
+            return shape
+        if not -len(shape) <= dim < len(shape):
+            raise IndexError(f"size: dimension {dim} is out of range for a tensor with {len(shape)} dimensions")
+        return shape[dim]
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:
@@ -114,8 +135,12 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (NumPy's `x.size`); `x.size()` is the shape, `x.size(d)` one
+        dimension (PyTorch's)."""
+        count = ElementCount(self.data.size)
+        count.shape = Size(self.data.shape)
+        return count
 
     def dim(self) -> int:
         return self.data.ndim

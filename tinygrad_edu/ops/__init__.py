@@ -9,10 +9,10 @@ from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maxim
                           reciprocal, relu, rsqrt, sigmoid, sin, softplus, sqrt, square, tanh, where)
 from .compare import (all, any, argmax, argmin, ceil, eq, floor, floor_divide, ge, gt, invert, isfinite, isinf, isnan,
                       le, logical_and, logical_not, logical_or, logical_xor, lt, ne, nonzero, rfloordiv, round, sign)
-from .reduce import (CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, amax, amin, cumsum, logsumexp, max, mean,
-                     min, norm, prod, std, sum, var)
+from .reduce import (CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, amax, amin, cumsum, logsumexp, mean, norm,
+                     prod, std, sum, var)
 from .indexing import (GetItem, IndexAdd, ValuesIndices, describe_index, gather, getitem, index_select, masked_select,
-                       narrow, normalize_index, roll, sort, split_ints_first, topk, unbind)
+                       max, min, narrow, normalize_index, roll, sort, split_ints_first, topk, unbind)
 from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, as_bool, as_float16, as_float32, as_float64,
                     as_int32, as_int64, astype, broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip,
                     pad, permute, repeat, reshape, split, squeeze, stack, swapaxes, t, tile, transpose, transpose_all,

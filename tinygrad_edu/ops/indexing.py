@@ -11,6 +11,8 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
 from .axes import norm_axis, pick_axis
+from .elementwise import maximum, minimum
+from .reduce import amax, amin
 
 
 def normalize_index(index: Any) -> tuple[tuple, bool]:
@@ -163,6 +165,44 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001 (PyTorch's name)
+        keepdims: bool | None = None) -> Any:
+    """PyTorch's max: `x.max()` the largest value; `x.max(dim)` the largest values along `dim` and
+    their indices (`.values`, `.indices`; the gradient goes to the index returned); `x.max(other)`
+    the elementwise maximum. With NumPy's `axis=`, the values only (ties share the gradient)."""
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
+    if dim is None:
+        return amax(x, axis, bool(keepdim if keepdims is None else keepdims))
+    return _extremum_and_index(x, dim, keepdim, np.argmax, "max")
+
+
+def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001 (PyTorch's name)
+        keepdims: bool | None = None) -> Any:
+    """PyTorch's min, as `max`: the smallest value, values and indices along `dim`, or the
+    elementwise minimum; NumPy's `axis=` gives the values only."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    if dim is None:
+        return amin(x, axis, bool(keepdim if keepdims is None else keepdims))
+    return _extremum_and_index(x, dim, keepdim, np.argmin, "min")
+
+
+def _extremum_and_index(x: Tensor, dim: int, keepdim: bool, arg: Any, op: str) -> ValuesIndices:
+    """The values at `arg`'s index along `dim` (picked by a gather, so the gradient goes to that
+    one index, as in PyTorch) and the indices."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int (or pass axis= for NumPy's reduction), got {dim!r}")
+    axis = norm_axis(dim, x.ndim, op)
+    if x.ndim == 0:
+        return ValuesIndices(getitem(x, ()), Tensor._make(np.zeros((), dtype=np.int64)))
+    index = arg(x.data, axis=axis, keepdims=True)
+    values = gather(x, axis, index)
+    if not keepdim:
+        values, index = values.squeeze(axis), index.squeeze(axis)
+    return ValuesIndices(values, Tensor._make(index.astype(np.int64)))
+
+
 def sort(x: Tensor, axis: int = -1, descending: bool = False, *, dim: int | None = None) -> ValuesIndices:
     """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
     values keep their order (a stable sort)."""
@@ -202,7 +242,10 @@ def roll(x: Tensor, shifts: Any, axis: Any = None, *, dims: Any = None) -> Tenso
     axis = pick_axis(axis, dims)
     if axis is None:
         return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
-    shifts, axes = (shifts, axis) if isinstance(shifts, tuple) else ((shifts,), (axis,) if isinstance(axis, int) else axis)
+    if isinstance(shifts, tuple):
+        axes = axis
+    else:
+        shifts, axes = (shifts,), ((axis,) if isinstance(axis, int) else axis)
     if len(shifts) != len(axes):
         raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes")
     out = x

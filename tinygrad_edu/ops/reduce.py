@@ -126,7 +126,7 @@ def norm(x: Tensor, p: Any = 2, axis: Any = None, keepdims: bool = False, *, dim
         return x.abs().sum(axis=axis, keepdims=keepdims)
     if p in (np.inf, -np.inf):
         magnitude = x.abs()
-        return magnitude.max(axis, keepdims) if p > 0 else magnitude.min(axis, keepdims)
+        return amax(magnitude, axis, keepdims) if p > 0 else amin(magnitude, axis, keepdims)
     if not isinstance(p, (int, float)) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p must be 2, 'fro', 1, inf, -inf or a positive number, got {p!r}")
     return (x.abs() ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
@@ -211,7 +211,8 @@ class LogSumExp(Function):
 
 def _reduction(op: type, x: Tensor, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None, name: str) -> Tensor:
     """Apply a reduction op with either spelling of its arguments."""
-    return op.apply(x, axis=norm_axis(pick_axis(axis, dim), x.ndim, name), keepdims=keepdims if keepdim is None else keepdim)
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, name)
+    return op.apply(x, axis=axis, keepdims=keepdims if keepdim is None else keepdim)
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
@@ -228,19 +229,17 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None
     return _reduction(Mean, x, axis, keepdims, dim, keepdim, "mean")
 
 
-def max(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
-    """Largest value over `axis`; tied maxima share the gradient."""
+def amax(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Largest value over `axis` (all elements when None), values only; tied maxima share the
+    gradient. `x.max(axis=...)` is this (NumPy's meaning); `x.max(dim)` also gives indices."""
     return _reduction(Max, x, axis, keepdims, dim, keepdim, "max")
 
 
-def min(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001
-        keepdim: bool | None = None) -> Tensor:
-    """Smallest value over `axis`; tied minima share the gradient."""
+def amin(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Smallest value over `axis`, values only; tied minima share the gradient."""
     return _reduction(Min, x, axis, keepdims, dim, keepdim, "min")
-
-
-amax, amin = max, min
 
 
 def prod(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
@@ -255,20 +254,25 @@ def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any =
     return _reduction(LogSumExp, x, axis, keepdims, dim, keepdim, "logsumexp")
 
 
-def var(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
-        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
-    """Variance over `axis` with `ddof` (0 = population variance, NumPy's default; 1 = PyTorch's)."""
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, axis: Any = None,
+        ddof: int | None = None, correction: int | None = None, keepdims: bool | None = None) -> Tensor:
+    """Variance over `dim` (all elements when None), dividing by n - correction. As in PyTorch the
+    default divides by n - 1 (`unbiased=False` or `correction=0` by n); with NumPy's `axis=` it
+    divides by n unless `ddof=` says otherwise."""
+    if correction is None:
+        correction = ddof if ddof is not None else (int(unbiased) if unbiased is not None else
+                                                    0 if axis is not None else 1)
     axis = norm_axis(pick_axis(axis, dim), x.ndim, "var")
-    ddof = ddof if correction is None else correction
     n = _count(x.shape, axis)
     centred = x - Mean.apply(x, axis=axis, keepdims=True)
-    return Sum.apply(centred * centred, axis=axis, keepdims=keepdims if keepdim is None else keepdim) / (n - ddof)
+    kept = bool(keepdim if keepdims is None else keepdims)
+    return Sum.apply(centred * centred, axis=axis, keepdims=kept) / (n - correction)
 
 
-def std(x: Tensor, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dim: Any = None,
-        keepdim: bool | None = None, correction: int | None = None) -> Tensor:
-    """Standard deviation: the square root of `var`."""
-    return var(x, axis, ddof, keepdims, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, axis: Any = None,
+        ddof: int | None = None, correction: int | None = None, keepdims: bool | None = None) -> Tensor:
+    """Standard deviation: the square root of `var` (the same defaults)."""
+    return var(x, dim, unbiased, keepdim, axis=axis, ddof=ddof, correction=correction, keepdims=keepdims).sqrt()
 
 
 def cumsum(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:

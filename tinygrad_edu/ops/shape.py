@@ -319,19 +319,33 @@ def chunk(x: Tensor, chunks: int, axis: int = 0, *, dim: int | None = None) -> t
     return split(x, max(1, math.ceil(x.shape[axis] / chunks)), axis)
 
 
-def repeat(x: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
-    """Repeat each element, as np.repeat (flattening first when axis is None)."""
+def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+    """Repeat each element (np.repeat, torch.repeat_interleave), flattening first when no axis is given."""
+    axis = pick_axis(axis, dim)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    axis = norm_axis(axis, x.ndim, "repeat")
+    axis = norm_axis(axis, x.ndim, "repeat_interleave")
     counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
     if (counts < 0).any():
-        raise ValueError(f"repeat: repeats must be non-negative, got {repeats!r}")
+        raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats!r}")
     try:
         index = np.repeat(np.arange(x.shape[axis]), counts)
     except ValueError as err:
-        raise ValueError(f"repeat: {err} (axis {axis} has size {x.shape[axis]})") from None
+        raise ValueError(f"repeat_interleave: {err} (axis {axis} has size {x.shape[axis]})") from None
     return index_select(x, axis, index)
+
+
+def repeat(x: Tensor, *sizes: Any, repeats: Any = None, axis: int | None = None) -> Tensor:
+    """PyTorch's repeat: the whole tensor repeated `sizes[i]` times along each axis (`x.repeat(2, 1)`
+    stacks two copies of the rows). NumPy's element repeat, `x.repeat(repeats=..., axis=...)`
+    with those keywords, is `repeat_interleave`."""
+    if repeats is not None or axis is not None:
+        return repeat_interleave(x, sizes[0] if repeats is None and sizes else repeats, axis=axis)
+    sizes = shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeat counts for a tensor with {x.ndim} dimensions (shape "
+                         f"{x.shape}); give one per dimension, as PyTorch, or use repeat_interleave for NumPy's repeat")
+    return tile(x, sizes)
 
 
 def tile(x: Tensor, reps: Any) -> Tensor:
