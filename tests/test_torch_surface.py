@@ -152,3 +152,25 @@ def test_repeat_tiles_as_pytorch_and_repeat_interleave_repeats_elements():
     np.testing.assert_array_equal(x.repeat(2, axis=0).numpy(), np.repeat(data, 2, axis=0))  # NumPy's keywords
     with pytest.raises(ValueError, match="one per dimension"):
         x.repeat(2)
+
+
+def test_data_updates_in_karpathys_idiom_stay_arrays():
+    p = tg.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()  # grad = 2p = [2, 4]
+    p.data += -0.1 * p.grad
+    assert isinstance(p.data, np.ndarray)
+    np.testing.assert_allclose(p.data, [0.8, 1.6])
+    p.data -= 0.5 * p.grad
+    np.testing.assert_allclose(p.data, [-0.2, -0.4])
+    assert isinstance(p.data, np.ndarray) and p.requires_grad and p.grad_fn is None
+
+
+def test_an_array_on_the_left_of_a_tensor_records_the_tensor_op():
+    x = tg.tensor([1.0, 2.0], requires_grad=True, dtype=tg.float64)
+    y = np.array([3.0, 4.0]) * x - np.array([1.0, 1.0])
+    assert isinstance(y, tg.Tensor) and y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    mask = np.array([0.0, 5.0]) < x
+    assert isinstance(mask, tg.Tensor) and mask.tolist() == [True, False]
+    assert isinstance(np.exp(x), np.ndarray)  # other ufuncs compute on the array, outside the graph

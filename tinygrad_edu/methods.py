@@ -8,10 +8,34 @@ backward live.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .autograd import backprop
 from .autograd.tensor import Tensor
 from . import creation, device
 from .ops import arithmetic, compare, elementwise, indexing, inplace, linalg, nn, reduce, shape
+
+# NumPy ufuncs called with a tensor among their operands (`array * x`, `array += x`): the binary
+# ones below record the Tensor op (the graph sees `array * x` as it sees `x * array`); any other
+# call, and any call writing into an `out=` array, computes on the arrays (outside the graph), so
+# that `p.data += -lr * p.grad` updates p's array in place instead of storing a tensor in `.data`.
+NUMPY_UFUNCS = {
+    np.add: arithmetic.add, np.subtract: arithmetic.sub, np.multiply: arithmetic.mul, np.true_divide: arithmetic.div,
+    np.power: arithmetic.pow, np.matmul: linalg.matmul, np.remainder: arithmetic.remainder,
+    np.equal: compare.eq, np.not_equal: compare.ne, np.less: compare.lt, np.less_equal: compare.le,
+    np.greater: compare.gt, np.greater_equal: compare.ge,
+}
+
+
+def array_ufunc(x: Tensor, ufunc: np.ufunc, method: str, *inputs: object, **kwargs: object) -> object:
+    """`Tensor.__array_ufunc__`: how NumPy treats a tensor operand (see NUMPY_UFUNCS)."""
+    if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in NUMPY_UFUNCS:
+        return NUMPY_UFUNCS[ufunc](*inputs)
+    arrays = [i.data if isinstance(i, Tensor) else i for i in inputs]
+    if "out" in kwargs:
+        kwargs["out"] = tuple(o.data if isinstance(o, Tensor) else o for o in kwargs["out"])
+    return getattr(ufunc, method)(*arrays, **kwargs)
+
 
 TENSOR_METHODS = {
     # arithmetic (ops/arithmetic.py, ops/linalg.py); reflected forms take the tensor second
@@ -77,6 +101,8 @@ TENSOR_METHODS = {
     "new_tensor": creation.new_tensor, "nelement": Tensor.numel,
     # backpropagation (autograd/backprop.py)
     "backward": backprop.tensor_backward,
+    # NumPy's protocol for ufuncs with a tensor operand (NUMPY_UFUNCS below)
+    "__array_ufunc__": array_ufunc,
 }
 
 TENSOR_PROPERTIES = {
