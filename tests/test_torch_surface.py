@@ -174,3 +174,39 @@ def test_an_array_on_the_left_of_a_tensor_records_the_tensor_op():
     mask = np.array([0.0, 5.0]) < x
     assert isinstance(mask, tg.Tensor) and mask.tolist() == [True, False]
     assert isinstance(np.exp(x), np.ndarray)  # other ufuncs compute on the array, outside the graph
+
+
+def test_hyperbolic_and_other_logarithms_match_numpy():
+    data = np.array([0.3, 1.2, 2.5])
+    x = tg.tensor(data)
+    for method, expected in (("sinh", np.sinh), ("cosh", np.cosh), ("expm1", np.expm1), ("log2", np.log2),
+                             ("log10", np.log10)):
+        np.testing.assert_allclose(getattr(x, method)().numpy(), expected(data), rtol=1e-12)
+
+
+def test_next_functions_format_and_type_as_pytorch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2.0).sum()
+    (mul_node, _), = y.grad_fn.next_functions
+    (leaf, index), (constant, _) = mul_node.next_functions  # x and the constant 2.0, as PyTorch's MulBackward0
+    assert leaf.variable is x and index == 0 and leaf.name() == "AccumulateGrad" and constant is None
+    assert f"{y:.2f}" == "6.00" and format(tg.tensor(0.5), ".1%") == "50.0%"
+    with pytest.raises(TypeError, match="one-element"):
+        format(x, ".2f")
+    assert x.type() == "torch.FloatTensor" and x.type(tg.double).dtype == np.float64
+    assert x.type("torch.LongTensor").dtype == np.int64
+
+
+def test_dataloader_takes_pytorchs_arguments():
+    from tinygrad_edu.data import DataLoader, TensorDataset
+
+    data = TensorDataset(tg.arange(10))
+    loader = DataLoader(data, batch_size=4, num_workers=2, pin_memory=True, sampler=[9, 8, 7, 6, 5])
+    assert [batch[0].tolist() for batch in loader] == [[9, 8, 7, 6], [5]] and len(loader) == 2
+    batches = DataLoader(data, batch_sampler=[[0, 1], [5]])
+    assert [batch[0].tolist() for batch in batches] == [[0, 1], [5]]
+    first = [b[0].tolist() for b in DataLoader(data, batch_size=5, shuffle=True, generator=tg.Generator().manual_seed(1))]
+    again = [b[0].tolist() for b in DataLoader(data, batch_size=5, shuffle=True, generator=tg.Generator().manual_seed(1))]
+    assert first == again and sorted(sum(first, [])) == list(range(10))
+    with pytest.raises(ValueError, match="exclude"):
+        DataLoader(data, sampler=[0], shuffle=True)

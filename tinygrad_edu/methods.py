@@ -59,6 +59,8 @@ TENSOR_METHODS = {
     "clip": elementwise.clip, "clamp": elementwise.clip, "maximum": elementwise.maximum,
     "minimum": elementwise.minimum, "where": elementwise.choose, "masked_fill": elementwise.masked_fill,
     "nan_to_num": elementwise.nan_to_num, "tril": elementwise.tril, "triu": elementwise.triu,
+    "sinh": elementwise.sinh, "cosh": elementwise.cosh, "expm1": elementwise.expm1, "log2": elementwise.log2,
+    "log10": elementwise.log10,
     "softmax": nn.softmax, "log_softmax": nn.log_softmax,
     # outside the graph: comparisons, logic, rounding (ops/compare.py)
     "__eq__": compare.eq, "__ne__": compare.ne, "__lt__": compare.lt, "__le__": compare.le,
@@ -98,7 +100,8 @@ TENSOR_METHODS = {
     "long": shape.as_int64, "bool": shape.as_bool,
     # new tensors like this one (creation.py)
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones, "new_full": creation.new_full,
-    "new_tensor": creation.new_tensor, "nelement": Tensor.numel,
+    "new_tensor": creation.new_tensor, "nelement": Tensor.numel, "type": shape.convert_type,
+    "__format__": compare.format_tensor,
     # backpropagation (autograd/backprop.py)
     "backward": backprop.tensor_backward,
     # NumPy's protocol for ufuncs with a tensor operand (NUMPY_UFUNCS below)

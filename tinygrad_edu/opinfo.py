@@ -155,6 +155,8 @@ REGISTRY: list[OpInfo] = [
     OpInfo("exp", lambda x: x.exp()),
     OpInfo("log", lambda x: x.log(), domains=_POSITIVE),
     OpInfo("log1p", lambda x: x.log1p(), domains=((-0.7, 2.0),)),
+    OpInfo("sinh_cosh_expm1", lambda x: x.sinh() + x.cosh() * 2.0 + x.expm1() * 3.0),
+    OpInfo("log2_log10", lambda x: x.log2() + x.log10() * 2.0, domains=((0.2, 3.0),)),
     OpInfo("sqrt", lambda x: x.sqrt(), domains=_POSITIVE),
     OpInfo("rsqrt", lambda x: x.rsqrt(), domains=_POSITIVE),
     OpInfo("sin", lambda x: x.sin()),

@@ -115,6 +115,12 @@ class Node:
         return tuple(parents)
 
     @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of the edges: one (node, 0) pair per input, an `AccumulateGrad` for a leaf
+        that requires grad and (None, 0) where no gradient is needed."""
+        return tuple((AccumulateGrad(p) if isinstance(p, Tensor) else p, 0) for p in self.parents)
+
+    @property
     def metadata(self) -> dict:
         """What forward stored on the ctx besides saved tensors (axis, index, kernel size, ...)."""
         return getattr(self, "__dict__", {})
@@ -202,6 +208,21 @@ class Node:
         if self._saved is not None:
             self._saved = _FREED
             self._out_array = None
+
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf: the step that adds a gradient into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 class Function:

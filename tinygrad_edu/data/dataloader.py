@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -40,32 +40,59 @@ def default_collate(batch: list) -> Any:
 
 
 class DataLoader:
-    """Iterate `dataset` in batches of `batch_size`, like PyTorch's DataLoader (single process).
+    """Iterate `dataset` in batches of `batch_size`, like PyTorch's DataLoader, with its arguments.
 
     A dataset whose samples are tuples (e.g. `TensorDataset(X, y)`) yields tuples of Tensors `(xb, yb)`.
-    `shuffle=True` draws a new permutation every epoch from `generator`, by default the library
-    generator, so `tg.manual_seed` makes the epochs reproducible. `len(loader)` is the number of batches.
+    `shuffle=True` draws a new permutation every epoch from `generator` (a `tg.Generator` or a NumPy
+    one), by default the library generator, so `tg.manual_seed` makes the epochs reproducible.
+    `sampler` (indices) or `batch_sampler` (lists of indices) choose the order instead. Batches are
+    loaded in this process: `num_workers`, `pin_memory` and the other worker options are accepted
+    and change nothing. `len(loader)` is the number of batches.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable[[list], Any] | None = None,
-                 generator: np.random.Generator | None = None) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = False,
+                 sampler: Iterable[int] | None = None, batch_sampler: Iterable[list] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Callable | None = None, *,
+                 generator: Any = None, prefetch_factor: int | None = None, persistent_workers: bool = False) -> None:
+        if batch_sampler is not None:
+            if sampler is not None or shuffle or drop_last or batch_size not in (1, None):
+                raise ValueError("DataLoader: batch_sampler excludes batch_size, shuffle, sampler and drop_last")
+            batch_size = 1
+        elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other; the sampler sets the order")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batch_indices(self) -> Iterator[np.ndarray]:
-        n = len(self.dataset)
-        order = (self.generator or random.generator()).permutation(n) if self.shuffle else np.arange(n)
+        if self.batch_sampler is not None:
+            for batch in self.batch_sampler:
+                yield np.asarray(list(batch), dtype=np.int64)
+            return
+        if self.sampler is not None:
+            order = np.asarray([int(i) for i in self.sampler], dtype=np.int64)
+        elif self.shuffle:
+            order = random.generator(self.generator).permutation(len(self.dataset))
+        else:
+            order = np.arange(len(self.dataset))
+        n = len(order)
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             yield order[start:start + self.batch_size]

@@ -143,3 +143,12 @@ def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
 def nonzero(x: Tensor) -> Tensor:
     """Indices of the non-zero entries, one row per entry (n, ndim), as torch.nonzero."""
     return _constant(np.argwhere(x.data))
+
+
+def format_tensor(x: Tensor, spec: str) -> str:
+    """`format(x, ".3f")` / f"{x:.3f}": a one-element tensor formats as its number, as in PyTorch."""
+    if not spec:
+        return repr(x)
+    if x.data.size != 1:
+        raise TypeError(f"format: only a one-element tensor takes a format spec, this one has shape {x.shape}")
+    return format(x.data.item(), spec)

@@ -452,3 +452,26 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     """Zero below the `diagonal`-th diagonal of the last two axes."""
     return _triangle(x, np.triu, diagonal, "triu")
+
+
+def sinh(x: Tensor) -> Tensor:
+    """(e ** x - e ** -x) / 2."""
+    return (Exp.apply(x) - Exp.apply(-x)) * 0.5
+
+
+def cosh(x: Tensor) -> Tensor:
+    """(e ** x + e ** -x) / 2."""
+    return (Exp.apply(x) + Exp.apply(-x)) * 0.5
+
+
+def expm1(x: Tensor) -> Tensor:
+    """e ** x - 1."""
+    return Exp.apply(x) - 1.0
+
+
+def log2(x: Tensor) -> Tensor:
+    return Log.apply(x) * (1 / math.log(2))
+
+
+def log10(x: Tensor) -> Tensor:
+    return Log.apply(x) * (1 / math.log(10))

@@ -444,3 +444,20 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
         axis = order.index(i)
         grids.append(expand(reshape(t, tuple(-1 if a == axis else 1 for a in range(len(shape)))), shape))
     return tuple(grids)
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+
+
+def convert_type(x: Tensor, dtype: Any = None) -> Any:
+    """PyTorch's `x.type()`: the type's name (`"torch.FloatTensor"`); `x.type(dtype)` converts."""
+    if dtype is None:
+        return _TYPE_NAMES.get(str(x.dtype), f"torch.{x.dtype}Tensor")
+    if isinstance(dtype, str):
+        names = {name: dt for dt, name in _TYPE_NAMES.items()}
+        if dtype not in names:
+            raise TypeError(f"type: unknown tensor type {dtype!r}; use one of {', '.join(names)} or a dtype")
+        dtype = names[dtype]
+    return astype(x, dtype)
