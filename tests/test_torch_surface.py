@@ -210,3 +210,49 @@ def test_dataloader_takes_pytorchs_arguments():
     assert first == again and sorted(sum(first, [])) == list(range(10))
     with pytest.raises(ValueError, match="exclude"):
         DataLoader(data, sampler=[0], shuffle=True)
+
+
+class ClampAtZero(tg.autograd.Function):
+    """A custom function written as PyTorch's tutorials write them: tensor methods in forward."""
+
+    @staticmethod
+    def forward(ctx, inputs):
+        ctx.save_for_backward(inputs)
+        return inputs.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (inputs,) = ctx.saved_tensors
+        grad = grad_output.clone()
+        grad[inputs < 0] = 0
+        return grad
+
+
+class Cubic(tg.autograd.Function):
+    """p(x) = (5x^3 - 3x) / 2 with p'(x) = 1.5 (5x^2 - 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x ** 3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x ** 2 - 1)
+
+
+def test_pytorch_style_custom_functions_get_tensors_in_forward():
+    assert tg.autograd.Function is tg.Function
+    x = tg.tensor([-1.0, 0.5, 2.0], requires_grad=True, dtype=tg.float64)
+    y = ClampAtZero.apply(x)
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.5, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0])
+    x.grad = None
+    z = Cubic.apply(x)
+    np.testing.assert_allclose(z.numpy(), 0.5 * (5 * x.data ** 3 - 3 * x.data))
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1.5 * (5 * x.data ** 2 - 1))
+    assert tg.gradcheck(Cubic.apply, [x]) and tg.gradgradcheck(Cubic.apply, [x])
+    assert Cubic.apply(tg.tensor([2.0], dtype=tg.float64)).grad_fn is None  # nothing recorded without grad

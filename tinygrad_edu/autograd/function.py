@@ -69,6 +69,12 @@ class Node:
         """Keep input or output arrays (or constants) for backward; they come back as Tensors."""
         self._saved = values
 
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """PyTorch's ctx API: accepted (this engine's outputs are differentiable floats)."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """PyTorch's ctx API: accepted (gradients reaching backward are always tensors)."""
+
     @property
     def saved_tensors(self) -> tuple:
         """What forward saved: inputs and the output as graph-connected Tensors, other arrays as
@@ -236,6 +242,14 @@ class Function:
 
     exact_dtype = False  # True: the output dtype is what forward chose (no float64 narrowing)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A Function defined outside the engine (a user's, a PyTorch tutorial's) gets its inputs as
+        Tensors, as `torch.autograd.Function` does: its forward may call tensor methods
+        (`x.clamp(min=0)`) or NumPy functions alike. The engine's own ops work on arrays."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ and not cls.__module__.startswith("tinygrad_edu."):
+            cls.forward = staticmethod(_on_tensors(cls.__dict__["forward"]))
+
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -312,6 +326,23 @@ class Function:
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
         return t
+
+
+def _on_tensors(forward: Any) -> Any:
+    """Wrap a user's forward: its array inputs come in as Tensors (cut from the graph), what it
+    saves and returns goes back to the engine as arrays."""
+    function = forward.__func__ if isinstance(forward, staticmethod) else forward
+
+    def forward_on_tensors(ctx: Any, *arrays: Any, **kwargs: Any) -> Any:
+        out = function(ctx, *(Tensor._make(a) if type(a) is np.ndarray else a for a in arrays), **kwargs)
+        saved = getattr(ctx, "_saved", None)
+        if saved:
+            ctx._saved = tuple(v.data if isinstance(v, Tensor) else v for v in saved)
+        return out.data if isinstance(out, Tensor) else out
+
+    forward_on_tensors.__doc__ = function.__doc__
+    forward_on_tensors.__wrapped__ = function
+    return forward_on_tensors
 
 
 def _link_many(args: tuple, recording: bool) -> tuple[list, Any]:
