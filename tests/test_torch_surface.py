@@ -256,3 +256,9 @@ def test_pytorch_style_custom_functions_get_tensors_in_forward():
     np.testing.assert_allclose(x.grad.numpy(), 1.5 * (5 * x.data ** 2 - 1))
     assert tg.gradcheck(Cubic.apply, [x]) and tg.gradgradcheck(Cubic.apply, [x])
     assert Cubic.apply(tg.tensor([2.0], dtype=tg.float64)).grad_fn is None  # nothing recorded without grad
+
+
+def test_torch_utils_data_path():
+    from tinygrad_edu.utils.data import DataLoader, TensorDataset
+
+    assert DataLoader is tg.data.DataLoader and tg.utils.data.TensorDataset is TensorDataset

@@ -51,7 +51,7 @@ int64 = long = np.int64
 bool = bool_ = np.bool_  # noqa: A001
 detach = Tensor.detach
 
-_LAZY = {"nn", "optim", "testing", "data", "sklearn", "graph", "opinfo", "serialization"}
+_LAZY = {"nn", "optim", "testing", "data", "utils", "sklearn", "graph", "opinfo", "serialization"}
 
 
 def __getattr__(name: str) -> Any:
