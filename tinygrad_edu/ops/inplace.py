@@ -243,20 +243,3 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     """Overwrite x's values with `src` (broadcast), in place."""
     setitem(x, Ellipsis, src, "copy_")
     return x
-
-
-def iadd(x: Tensor, other: Any) -> Tensor:
-    """x += other."""
-    return _binary_inplace(x, other, Add, np.add, "add_")
-
-
-def isub(x: Tensor, other: Any) -> Tensor:
-    return _binary_inplace(x, other, Sub, np.subtract, "sub_")
-
-
-def imul(x: Tensor, other: Any) -> Tensor:
-    return _binary_inplace(x, other, Mul, np.multiply, "mul_")
-
-
-def itruediv(x: Tensor, other: Any) -> Tensor:
-    return _binary_inplace(x, other, Div, np.divide, "div_")
