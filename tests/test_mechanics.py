@@ -865,3 +865,11 @@ def test_retained_and_leaf_gradients_never_share_memory():
     assert not any(np.shares_memory(p, q) for i, p in enumerate(grads) for q in grads[i + 1:])
     a.grad.data[...] = 0.0  # what clip_grad_norm_ and friends do in place
     np.testing.assert_array_equal(y.grad.data, [2.0, 2.0])
+
+
+def test_a_parameter_indexed_every_step_does_not_keep_its_dead_views():
+    w = tg.randn(4, 5, requires_grad=True)
+    for _ in range(200):
+        (w[0] * 2.0).sum().backward()
+    assert len(tg.autograd.versions.live_views(w)) == 0
+    assert len(getattr(w, "_views", ())) == 0  # the record of views shrinks with them (no growth per step)

@@ -61,8 +61,8 @@ def mark_view(view: Any, base: Any, kind: str, arg: Any) -> Any:
         view._view_of = (base, kind, arg)
         views = getattr(base, "_views", None)
         if views is None:
-            views = base._views = []
-        views.append(weakref.ref(view))
+            views = base._views = weakref.WeakSet()  # forgets dead views itself: no growth over steps
+        views.add(view)
     return view
 
 
@@ -72,11 +72,6 @@ def base_of(t: Any) -> tuple | None:
 
 
 def live_views(base: Any) -> list:
-    """The views of `base` still alive (dead ones are forgotten here)."""
-    refs = getattr(base, "_views", None)
-    if not refs:
-        return []
-    views = [v for v in (ref() for ref in refs) if v is not None]
-    if len(views) != len(refs):
-        base._views = [weakref.ref(v) for v in views]
-    return views
+    """The views of `base` still alive."""
+    views = getattr(base, "_views", None)
+    return list(views) if views else []
