@@ -14,6 +14,8 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401 (F.max_pool2d...)
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -22,7 +24,7 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 # ----------------------------------------------------------------------------------------------
-# linear, convolution, pooling
+# linear and convolution (pooling is in pooling.py)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -34,50 +36,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation; `weight` has shape (out_channels, in_channels/groups, kh, kw)."""
     return tg.conv2d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def _ceil_extra(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    """Extra padding on the far side so that ceil_mode's last window exists (it must start
-    inside the input or the left padding, as in PyTorch)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = -(-span // stride) + 1
-    if (out - 1) * stride >= size + padding:
-        out -= 1
-    return max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - (size + 2 * padding))
-
-
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Maximum over each window (padding counts as -inf); `ceil_mode` keeps partial last windows."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
-    stride = kernel_size if stride is None or stride == [] else stride
-    if ceil_mode:
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (tg.ops.pair(v) for v in (kernel_size, stride, padding, dilation))
-        h, w = input.shape[-2:]
-        extra_h, extra_w = _ceil_extra(h, kh, sh, ph, dh), _ceil_extra(w, kw, sw, pw, dw)
-        if extra_h or extra_w:
-            lead = ((0, 0),) * (input.ndim - 2)
-            input = input.pad(lead + ((ph, ph + extra_h), (pw, pw + extra_w)), value=-np.inf)
-            padding = 0
-    return tg.max_pool2d(input, kernel_size, stride, padding, dilation)
-
-
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Mean over each window; zero padding counts unless `count_include_pad=False`."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported")
-    stride = kernel_size if stride is None or stride == [] else stride
-    out = tg.avg_pool2d(input, kernel_size, stride, padding)
-    kh, kw = tg.ops.pair(kernel_size)
-    if divisor_override is not None:
-        return out * (kh * kw / divisor_override)
-    if not count_include_pad and any(tg.ops.pair(padding)):
-        counts = tg.avg_pool2d(tg.ones(*input.shape[-2:], dtype=input.dtype).reshape(1, 1, *input.shape[-2:]),
-                               kernel_size, stride, padding)
-        return out / counts.reshape(counts.shape[-2:])
-    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -240,7 +198,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` picked by integer indices; the row `padding_idx` receives no gradient."""
-    index = np.asarray(input.data if isinstance(input, Tensor) else input)
+    index = np.asarray(input)
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     num = weight.shape[0]
@@ -258,7 +216,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dimension of size `num_classes` (max + 1 if -1)."""
-    index = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    index = np.asarray(tensor)
     if index.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class values must be integers, got dtype {index.dtype}")
     if num_classes == -1:
@@ -373,7 +331,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_in
         raise ValueError(f"nll_loss: target of shape {target.shape} does not fit input of shape {input.shape} "
                          f"(expected target shape {expected})")
     n_classes = input.shape[class_dim]
-    labels = target.data
+    labels = target.numpy()
     keep = labels != ignore_index
     bad = keep & ((labels < 0) | (labels >= n_classes))
     if bad.any():
@@ -400,7 +358,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     target = _as_tensor(target)
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+    if input.size and (input.detach().numpy().min() < 0 or input.detach().numpy().max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; "
                          "apply sigmoid first or use binary_cross_entropy_with_logits")
     loss = tg.ops.binary_cross_entropy(input, target)
@@ -458,12 +416,12 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, igno
     nll = nll_loss(log_prob, target, weight, ignore_index, reduction)
     if label_smoothing == 0:
         return nll
-    keep = target.data != ignore_index
+    keep = target.numpy() != ignore_index
     if weight is not None:
         log_prob = log_prob * _class_weight_view(weight, input, class_dim, "cross_entropy")
     smooth = -log_prob.sum(axis=class_dim) * keep
     if reduction == "mean":
-        denominator = weight.data[target.data[keep]].sum() if weight is not None else keep.sum()
+        denominator = weight.detach().numpy()[target.numpy()[keep]].sum() if weight is not None else keep.sum()
         smooth = smooth.sum() / denominator
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")

@@ -147,59 +147,6 @@ class Conv2d(Module):
         return text
 
 
-def _check_image(layer: Module, input: Tensor) -> None:
-    if input.ndim not in (3, 4):
-        raise _shape_error(layer, "of shape (N, C, H, W) or (C, H, W)", input)
-
-
-class MaxPool2d(Module):
-    """Max over kh x kw windows (stride defaults to the kernel size)."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__()
-        if return_indices:
-            raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-
-    def forward(self, input: Tensor) -> Tensor:
-        _check_image(self, input)
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class AvgPool2d(Module):
-    """Mean over kh x kw windows (stride defaults to the kernel size)."""
-
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
-        super().__init__()
-        if ceil_mode:
-            raise NotImplementedError("AvgPool2d: ceil_mode=True is not supported")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def forward(self, input: Tensor) -> Tensor:
-        _check_image(self, input)
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
 class Flatten(Module):
     """Flatten dimensions start_dim..end_dim into one (by default everything but the batch)."""
 
@@ -365,7 +312,7 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input: Any) -> Tensor:
-        index = input.data if isinstance(input, Tensor) else np.asarray(input)
+        index = np.asarray(input)
         if index.dtype.kind not in "iu":
             raise TypeError(f"{self!r} expects integer indices, got dtype {index.dtype}")
         return F.embedding(input, self.weight, self.padding_idx)

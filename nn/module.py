@@ -339,7 +339,7 @@ class Module:
             if key not in state_dict:
                 continue
             source = state_dict[key]
-            array = np.asarray(source.data if isinstance(source, Tensor) else source)
+            array = np.asarray(source)
             if array.shape != target.shape:
                 mismatched.append(
                     f"size mismatch for {key}: copying a param with shape {array.shape} from checkpoint, "

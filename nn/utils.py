@@ -27,7 +27,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     norm_type = float(norm_type)
     if not grads:
         return tg.tensor(0.0)
-    arrays = [g.data for g in grads]
+    arrays = [g.detach().numpy() for g in grads]
     if math.isinf(norm_type):
         per_grad = [np.abs(a).max() if a.size else 0.0 for a in arrays]
         total = np.max(per_grad)
@@ -50,4 +50,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     with tg.no_grad():
         for g in _grads(parameters):
-            g.copy_(np.clip(g.data, -clip_value, clip_value))
+            g.copy_(np.clip(g.detach().numpy(), -clip_value, clip_value))

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
 
 from .optimizer import Optimizer, ParamsT
 
@@ -26,19 +25,19 @@ class Adadelta(Optimizer):
             self._check_range(options, key)
         self._check_range(options, "rho", 0.0, 1.0)
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["square_avg"] = tg.zeros_like(param)
-            state["acc_delta"] = tg.zeros_like(param)
+            state["square_avg"] = tg.zeros_like(values)
+            state["acc_delta"] = tg.zeros_like(values)
         state["step"] += 1
         rho, eps, weight_decay = float(group["rho"]), float(group["eps"]), float(group["weight_decay"])
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data
-        square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
+            grad = grad + weight_decay * values
+        square_avg, acc_delta = state["square_avg"].numpy(), state["acc_delta"].numpy()
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
-        param.data -= float(group["lr"]) * delta
+        values -= float(group["lr"]) * delta

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
 
 from .optimizer import Optimizer, ParamsT
 
@@ -30,19 +29,19 @@ class Adagrad(Optimizer):
             self._check_range(options, key)
 
     @staticmethod
-    def _init_state(param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _init_state(values: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["step"] = 0
-        state["sum"] = tg.full_like(param, float(group["initial_accumulator_value"]))
+        state["sum"] = tg.full_like(values, float(group["initial_accumulator_value"]))
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
-            self._init_state(param, state, group)
+            self._init_state(values, state, group)
         state["step"] += 1
         weight_decay = float(group["weight_decay"])
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data
+            grad = grad + weight_decay * values
         clr = float(group["lr"]) / (1 + (state["step"] - 1) * float(group["lr_decay"]))
-        total = state["sum"].data
+        total = state["sum"].numpy()
         total += grad * grad
         std = np.sqrt(total) + float(group["eps"])
-        param.data -= clr * grad / std
+        values -= clr * grad / std

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
 
 from .optimizer import Optimizer, ParamsT
 
@@ -40,35 +39,35 @@ class Adam(Optimizer):
                     raise ValueError(f"{type(self).__name__}: invalid beta parameter at index {i}: {beta!r}; "
                                      "expected a value in [0, 1)")
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["exp_avg"] = tg.zeros_like(param)
-            state["exp_avg_sq"] = tg.zeros_like(param)
+            state["exp_avg"] = tg.zeros_like(values)
+            state["exp_avg_sq"] = tg.zeros_like(values)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = tg.zeros_like(param)
+                state["max_exp_avg_sq"] = tg.zeros_like(values)
         state["step"] += 1
         step = state["step"]
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                param.data *= 1 - lr * weight_decay
+                values *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param.data
-        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                grad = grad + weight_decay * values
+        exp_avg, exp_avg_sq = state["exp_avg"].numpy(), state["exp_avg_sq"].numpy()
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         if group["amsgrad"]:
-            max_exp_avg_sq = state["max_exp_avg_sq"].data
+            max_exp_avg_sq = state["max_exp_avg_sq"].numpy()
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
         else:
             denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        param.data -= lr / bias_correction1 * exp_avg / denom
+        values -= lr / bias_correction1 * exp_avg / denom
 
 
 class AdamW(Adam):

@@ -1,8 +1,8 @@
 """The `Optimizer` base: parameter groups, per-parameter state, `step`, `zero_grad` and state dicts.
 
-Subclasses implement `_update(param, grad, state, group)` for one parameter; the base class walks
-the groups, skips parameters without a gradient and runs every update under `no_grad`, in place on
-`param.data`, in the parameter's own dtype. Layouts and semantics follow `torch.optim.Optimizer`.
+Subclasses implement `_update(values, grad, state, group)` for one parameter, on NumPy arrays: the
+base class walks the groups, skips parameters without a gradient and hands over the parameter's
+own array (`p.detach().numpy()`, updated in place, in the parameter's dtype) and its gradient's. Layouts and semantics follow `torch.optim.Optimizer`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Optimizer:
     def _check_options(self, options: dict[str, Any]) -> None:
         """Raise ValueError when a hyperparameter is out of range (subclasses check their own)."""
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update one parameter in place from its gradient (already negated when maximizing)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update (or override step)")
 
@@ -122,8 +122,8 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif grad.grad_fn is None and grad.data.flags.writeable:
-                    grad.data.fill(0)
+                elif grad.grad_fn is None and grad.detach().numpy().flags.writeable:
+                    grad.detach().numpy().fill(0)
                 else:
                     p.grad = tg.zeros_like(grad)
 
@@ -142,7 +142,7 @@ class Optimizer:
                     grad = p.grad
                     if grad is None:
                         continue
-                    grad, data = grad.data, p.data
+                    grad, data = grad.detach().numpy(), p.detach().numpy()
                     if grad.shape != data.shape:
                         raise RuntimeError(f"{type(self).__name__}.step: a gradient of shape {grad.shape} for a "
                                            f"parameter of shape {data.shape}; gradients must match their parameter")
@@ -151,7 +151,7 @@ class Optimizer:
                     if maximize:
                         grad = -grad
                     state = states.get(p) or {}
-                    self._update(p, grad, state, group)
+                    self._update(data, grad, state, group)
                     tg.autograd.mark_written(p)  # graphs that saved p before this step must not backprop
                     if state:
                         states[p] = state

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
 
 from .optimizer import Optimizer, ParamsT
 
@@ -27,24 +26,24 @@ class RMSprop(Optimizer):
         for key in ("lr", "eps", "momentum", "weight_decay", "alpha"):
             self._check_range(options, key)
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum, alpha = float(group["momentum"]), float(group["alpha"])
         if not state:
             state["step"] = 0
-            state["square_avg"] = tg.zeros_like(param)
+            state["square_avg"] = tg.zeros_like(values)
             if momentum > 0:
-                state["momentum_buffer"] = tg.zeros_like(param)
+                state["momentum_buffer"] = tg.zeros_like(values)
             if group["centered"]:
-                state["grad_avg"] = tg.zeros_like(param)
+                state["grad_avg"] = tg.zeros_like(values)
         state["step"] += 1
         weight_decay = float(group["weight_decay"])
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data
-        square_avg = state["square_avg"].data
+            grad = grad + weight_decay * values
+        square_avg = state["square_avg"].numpy()
         square_avg *= alpha
         square_avg += (1 - alpha) * grad * grad
         if group["centered"]:
-            grad_avg = state["grad_avg"].data
+            grad_avg = state["grad_avg"].numpy()
             grad_avg += (1 - alpha) * (grad - grad_avg)
             avg = np.sqrt(square_avg - grad_avg * grad_avg)
         else:
@@ -52,9 +51,9 @@ class RMSprop(Optimizer):
         avg += float(group["eps"])
         lr = float(group["lr"])
         if momentum > 0:
-            buf = state["momentum_buffer"].data
+            buf = state["momentum_buffer"].numpy()
             buf *= momentum
             buf += grad / avg
-            param.data -= lr * buf
+            values -= lr * buf
         else:
-            param.data -= lr * grad / avg
+            values -= lr * grad / avg

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
 
 from .optimizer import Optimizer, ParamsT
 
@@ -29,17 +28,18 @@ class SGD(Optimizer):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
                              f"momentum={options.get('momentum')}, dampening={options.get('dampening')}")
 
-    def _update(self, param: Tensor, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(self, values: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         weight_decay, momentum = group["weight_decay"], group["momentum"]
         if weight_decay != 0:
-            grad = grad + float(weight_decay) * param.data
+            grad = grad + float(weight_decay) * values
         if momentum != 0:
             momentum = float(momentum)
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = tg.tensor(grad)
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = tg.tensor(grad)
+                buf = state["momentum_buffer"].numpy()
             else:
-                buf.data *= momentum
-                buf.data += (1 - float(group["dampening"])) * grad
-            grad = grad + momentum * buf.data if group["nesterov"] else buf.data
-        param.data -= float(group["lr"]) * grad
+                buf = state["momentum_buffer"].numpy()
+                buf *= momentum
+                buf += (1 - float(group["dampening"])) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        values -= float(group["lr"]) * grad

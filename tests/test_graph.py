@@ -228,7 +228,7 @@ def test_large_tensors_are_summarised():
     w = tg.randn(10, 10, requires_grad=True)
     w.name = "w"
     source = draw_graph((w * 2).sum(), show_data=True, show_grad=True, max_elements=16).source
-    values = w.data.astype(np.float64)
+    values = w.numpy().astype(np.float64)
     line = f"data mean {values.mean():.4g} std {values.std():.4g}"
     assert line in source
     assert f"norm {np.linalg.norm(values):.4g}" in source

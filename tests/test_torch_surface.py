@@ -154,15 +154,29 @@ def test_repeat_tiles_as_pytorch_and_repeat_interleave_repeats_elements():
         x.repeat(2)
 
 
-def test_data_updates_in_karpathys_idiom_stay_arrays():
+def test_data_updates_in_karpathys_idiom_write_into_the_parameter():
     p = tg.tensor([1.0, 2.0], requires_grad=True)
+    array = p.detach().numpy()
     (p * p).sum().backward()  # grad = 2p = [2, 4]
     p.data += -0.1 * p.grad
-    assert isinstance(p.data, np.ndarray)
-    np.testing.assert_allclose(p.data, [0.8, 1.6])
+    assert isinstance(p.data, tg.Tensor) and not p.data.requires_grad  # PyTorch's .data: detached
+    np.testing.assert_allclose(p.numpy(), [0.8, 1.6])
     p.data -= 0.5 * p.grad
-    np.testing.assert_allclose(p.data, [-0.2, -0.4])
-    assert isinstance(p.data, np.ndarray) and p.requires_grad and p.grad_fn is None
+    np.testing.assert_allclose(p.numpy(), [-0.2, -0.4])
+    assert p.detach().numpy() is array  # updated in place, never replaced
+    assert p.requires_grad and p.grad_fn is None and p.grad is not None
+
+
+def test_data_is_a_tensor_as_pytorch_code_uses_it():
+    p = tg.tensor([3.0, 4.0], requires_grad=True)
+    assert p.data.norm().item() == 5.0  # sqrt(3**2 + 4**2)
+    p.data.mul_(2.0)
+    np.testing.assert_array_equal(p.numpy(), [6.0, 8.0])
+    p.data = tg.tensor([1.0, 1.0])  # rebinding .data swaps the values, keeps the leaf
+    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+    assert p.requires_grad and p.is_leaf
+    p.data.zero_()
+    np.testing.assert_array_equal(p.numpy(), [0.0, 0.0])
 
 
 def test_an_array_on_the_left_of_a_tensor_records_the_tensor_op():

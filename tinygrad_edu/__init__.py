@@ -31,12 +31,23 @@ from .ops.elementwise import (clamp, clip, cos, cosh, elu, erf, exp, expm1, gelu
                               sinh, softplus, sqrt, square, tanh, tril, triu, where)
 from .ops.indexing import gather, index_select, max, min, narrow, roll, sort, topk, unbind  # noqa: A004
 from .ops.linalg import bmm, diag, dot, matmul, mm, mv, outer, trace
+from .ops.einsum import einsum
 from .ops.nn import dropout, linear, log_softmax, softmax
 from .ops.reduce import amax, amin, cumsum, logsumexp, mean, norm, prod, std, sum, var  # noqa: A004
 from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, meshgrid, pad, permute,
                         repeat, repeat_interleave, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
+from .ops.inplace import accepts_out
 from .random import Generator, initial_seed, manual_seed
 from .serialization import load, save
+
+# The functional forms PyTorch gives an `out=` keyword (`torch.add(x, y, out=result)`) take it here too.
+_WITH_OUT = ("abs", "add", "div", "mul", "neg", "pow", "sub", "ceil", "floor", "round", "sign", "clamp",
+             "clip", "cos", "cosh", "exp", "expm1", "log", "log1p", "log2", "log10", "maximum",
+             "minimum", "reciprocal", "rsqrt", "sigmoid", "sin", "sinh", "sqrt", "square", "tanh",
+             "where", "bmm", "dot", "matmul", "mm", "mv", "outer", "amax", "amin", "cumsum", "logsumexp",
+             "mean", "norm", "prod", "std", "sum", "var", "cat", "concatenate", "stack", "gather",
+             "index_select")
+globals().update({name: accepts_out(globals()[name]) for name in _WITH_OUT})
 
 __version__ = "0.1.0"
 

@@ -38,7 +38,7 @@ def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None =
 
 def _array_of(x: Any) -> np.ndarray:
     """The array behind a tensor, or user data converted with the library's dtype rules."""
-    return x.data if isinstance(x, Tensor) else as_array(x)
+    return x._data if isinstance(x, Tensor) else as_array(x)
 
 
 def _float(dtype: Any) -> np.dtype:

@@ -35,7 +35,7 @@ def _prepare(inputs: Any) -> list:
 
 def _evaluate(fn: Callable, inputs: list) -> list[np.ndarray]:
     """Outputs as float64 arrays (with grad mode on: `fn` may itself differentiate)."""
-    return [np.array(o.data if isinstance(o, Tensor) else o, dtype=np.float64) for o in _as_tuple(fn(*inputs))]
+    return [np.array(o._data if isinstance(o, Tensor) else o, dtype=np.float64) for o in _as_tuple(fn(*inputs))]
 
 
 def jacobians(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -56,11 +56,11 @@ def jacobians(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> list[tu
                              retain_graph=True, allow_unused=True)
                 for i, g in zip(wrt, grads):
                     if g is not None:
-                        analytic[i][j] = np.asarray(g.data, dtype=np.float64).reshape(-1)
+                        analytic[i][j] = np.asarray(g._data, dtype=np.float64).reshape(-1)
         for i in wrt:
             numerical = np.zeros_like(analytic[i])
-            flat = inputs[i].data.reshape(-1)
-            if not np.shares_memory(flat, inputs[i].data):
+            flat = inputs[i]._data.reshape(-1)
+            if not np.shares_memory(flat, inputs[i]._data):
                 raise ValueError("gradcheck: inputs must be contiguous arrays")
             for k in range(flat.size):
                 original = flat[k]
@@ -99,8 +99,8 @@ def _directional_rows(fn: Callable, inputs: list, eps: float, atol: float, rtol:
     for i, g in zip(wrt, grads):
         direction = rng.standard_normal(inputs[i].shape)
         direction /= max(np.linalg.norm(direction), 1e-12)
-        analytic = 0.0 if g is None else float(np.sum(np.asarray(g.data, dtype=np.float64) * direction))
-        data = inputs[i].data
+        analytic = 0.0 if g is None else float(np.sum(np.asarray(g._data, dtype=np.float64) * direction))
+        data = inputs[i]._data
         original = data.copy()
         data += eps * direction
         plus = _evaluate(fn, inputs)

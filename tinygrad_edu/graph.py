@@ -157,15 +157,15 @@ def _side_pass_gradients(walk: GraphWalk) -> dict[int, np.ndarray] | None:
     if any(node.released for node in walk.ops):
         return None
     found = node_gradients(walk.roots, set(walk.ops))
-    return {id(key): g.data for key, g in found.items()}
+    return {id(key): g._data for key, g in found.items()}
 
 
 def _stored_gradients(walk: GraphWalk) -> dict[int, np.ndarray]:
     """The `.grad` of leaves and of intermediate tensors that retained theirs."""
-    grads = {id(leaf): leaf.grad.data for leaf in walk.leaves if leaf.grad is not None}
+    grads = {id(leaf): leaf._grad._data for leaf in walk.leaves if leaf._grad is not None}
     for key, tensor in walk.outputs.items():
-        if tensor.grad is not None:
-            grads[key] = tensor.grad.data
+        if tensor._grad is not None:
+            grads[key] = tensor._grad._data
     return grads
 
 

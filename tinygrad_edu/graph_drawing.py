@@ -202,7 +202,7 @@ class DotBuilder:
     def output_data(self, op: Node) -> np.ndarray | None:
         tensor = self.walk.outputs.get(id(op))
         if tensor is not None:
-            return tensor.data
+            return tensor._data
         return op.output_array
 
     # -- the two views -------------------------------------------------------------------------
@@ -212,7 +212,7 @@ class DotBuilder:
         name = self.name_of(leaf)
         is_param = id(leaf) in self.param_module
         lines = [f"{_fmt_shape(leaf.shape)} {leaf.dtype}", f"requires_grad={leaf.requires_grad}"]
-        self.node(key, name or f"tensor #{j}", lines + self.values(leaf.data, id(leaf)),
+        self.node(key, name or f"tensor #{j}", lines + self.values(leaf._data, id(leaf)),
                   "param" if is_param else "leaf", obj=leaf, cluster=self.param_module.get(id(leaf)) or None,
                   grad_key=id(leaf))
         return key
@@ -259,7 +259,7 @@ class DotBuilder:
                 key = f"c{const_count}"
                 const_count += 1
                 lines = [f"{_fmt_shape(const.shape)} {const.dtype}", "requires_grad=False"]
-                data = _describe(const.data, "data", self.opts.max_elements) if self.opts.show_data else []
+                data = _describe(const._data, "data", self.opts.max_elements) if self.opts.show_data else []
                 self.node(key, self.name_of(const) or "input", lines + data, "const")
                 self.edge(key, f"op{k}")
 
@@ -275,7 +275,7 @@ class DotBuilder:
                 node_key[id(leaf)] = self.leaf(leaf, j)
         for i, root in enumerate(self.walk.roots):
             if root.grad_fn is not None:
-                lines = [f"{_fmt_shape(root.shape)} {root.dtype}"] + self.values(root.data, id(root.grad_fn))
+                lines = [f"{_fmt_shape(root.shape)} {root.dtype}"] + self.values(root._data, id(root.grad_fn))
                 self.node(f"root{i}", self.name_of(root) or "output", lines, "root")
                 self.edge(f"root{i}", node_key[id(root.grad_fn)])
         for k, op in enumerate(self.walk.ops):

@@ -18,7 +18,7 @@ from .ops import arithmetic, compare, elementwise, indexing, inplace, linalg, nn
 # NumPy ufuncs called with a tensor among their operands (`array * x`, `array += x`): the binary
 # ones below record the Tensor op (the graph sees `array * x` as it sees `x * array`); any other
 # call, and any call writing into an `out=` array, computes on the arrays (outside the graph), so
-# that `p.data += -lr * p.grad` updates p's array in place instead of storing a tensor in `.data`.
+# that `array += -lr * p.grad` updates the array in place instead of rebinding it to a tensor.
 NUMPY_UFUNCS = {
     np.add: arithmetic.add, np.subtract: arithmetic.sub, np.multiply: arithmetic.mul, np.true_divide: arithmetic.div,
     np.power: arithmetic.pow, np.matmul: linalg.matmul, np.remainder: arithmetic.remainder,
@@ -31,9 +31,9 @@ def array_ufunc(x: Tensor, ufunc: np.ufunc, method: str, *inputs: object, **kwar
     """`Tensor.__array_ufunc__`: how NumPy treats a tensor operand (see NUMPY_UFUNCS)."""
     if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in NUMPY_UFUNCS:
         return NUMPY_UFUNCS[ufunc](*inputs)
-    arrays = [i.data if isinstance(i, Tensor) else i for i in inputs]
+    arrays = [i._data if isinstance(i, Tensor) else i for i in inputs]
     if "out" in kwargs:
-        kwargs["out"] = tuple(o.data if isinstance(o, Tensor) else o for o in kwargs["out"])
+        kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in kwargs["out"])
     return getattr(ufunc, method)(*arrays, **kwargs)
 
 

@@ -220,6 +220,12 @@ REGISTRY: list[OpInfo] = [
     OpInfo("tril_triu", lambda x: x.tril(-1) + x.triu(1) * 2.0, cases=_product([((3, 4),), ((2, 3, 3),)], [{}])),
     OpInfo("masked_fill", lambda x: x.masked_fill(np.eye(3, 4, dtype=bool), -1.0), cases=_product([((3, 4),)], [{}])),
     OpInfo("roll_diag", lambda x: x.roll((1, -1), (0, 1)).diag(1) * x[0].diag().trace(), cases=_product([((3, 4),)], [{}])),
+    OpInfo("einsum", lambda x, y, equation: tg.einsum(equation, x, y), arity=2, cases=[
+        (((2, 3), (3, 4)), {"equation": "ij,jk->ik"}), (((2, 3, 4), (2, 4)), {"equation": "bij,bj->bi"}),
+        (((3, 3), (3,)), {"equation": "ii,i->i"}), (((2, 3), (1, 3)), {"equation": "ij,ij"}),
+        (((2, 3), (4,)), {"equation": "ij,k->"}), (((2, 2, 3), (3, 2)), {"equation": "...ij,jk->...ik"})]),
+    OpInfo("adaptive_avg_pool2d", lambda x: tg.nn.functional.adaptive_avg_pool2d(x, (3, 2)),
+           cases=_product([((1, 2, 5, 4),)], [{}])),
     OpInfo("outer_mm", lambda x, y: x.outer(y).mm(x.outer(y).t()), arity=2, cases=_product([((3,), (4,))], [{}])),
     OpInfo("cat", lambda x, y: tg.cat([x, y, x], axis=1), arity=2, cases=_product([((2, 3), (2, 1))], [{}])),
     OpInfo("stack", lambda x, y: tg.stack([x, y], axis=1), arity=2, cases=_product([((2, 3), (2, 3))], [{}])),

@@ -50,7 +50,7 @@ class _Encoder:
         if isinstance(obj, float):
             return {"type": "float", "value": repr(obj)}
         if isinstance(obj, Tensor):
-            return self._array("tensor", obj.data)
+            return self._array("tensor", obj._data)
         if isinstance(obj, np.ndarray):
             return self._array("ndarray", obj)
         if isinstance(obj, dict):

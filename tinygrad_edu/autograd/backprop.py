@@ -59,8 +59,8 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
         for parent, g in zip(edges, input_grads) if type(edges) is tuple else ((edges, input_grads[node._edge_index]),):
             if parent is None:
                 continue
-            if g is not None and (type(g) is not Tensor or g.data.shape != parent.shape
-                                  or (g.data.dtype is not parent.dtype and g.data.dtype != parent.dtype)):
+            if g is not None and (type(g) is not Tensor or g._data.shape != parent.shape
+                                  or (g._data.dtype is not parent.dtype and g._data.dtype != parent.dtype)):
                 g = _fit_to_input(g, parent, node)
             if type(parent) is not Node:  # a leaf: its gradient is summed over the whole pass
                 if g is not None:
@@ -151,7 +151,7 @@ def _backward_checked(node: Node, grad: Tensor) -> Any:
         state.anomaly = True
     for g in grads if type(grads) is tuple else (grads,):
         if g is not None:
-            check_finite(np.asarray(g.data if isinstance(g, Tensor) else g), node.name(), "backward (gradient)")
+            check_finite(np.asarray(g._data if isinstance(g, Tensor) else g), node.name(), "backward (gradient)")
     return grads
 
 
@@ -161,13 +161,13 @@ def _fit_to_input(g: Any, parent: Any, node: Node) -> Tensor:
         if not (isinstance(g, np.ndarray) or np.isscalar(g)):
             raise TypeError(f"{node.name()}.backward returned {type(g).__name__}; return Tensors, arrays or None")
         g = Tensor._make(np.asarray(g))
-    if g.data.shape != parent.shape:
+    if g._data.shape != parent.shape:
         try:
             g = unbroadcast(g, parent.shape)
         except ValueError:
-            raise RuntimeError(f"{node.name()}.backward returned a gradient of shape {g.data.shape} for an input "
+            raise RuntimeError(f"{node.name()}.backward returned a gradient of shape {g._data.shape} for an input "
                                f"of shape {parent.shape}") from None
-    return g if g.data.dtype == parent.dtype else g.astype(parent.dtype)
+    return g if g._data.dtype == parent.dtype else g.astype(parent.dtype)
 
 
 def _observe(node: Node, grad: Tensor, create_graph: bool, fill_retained: bool) -> Tensor:
@@ -176,7 +176,7 @@ def _observe(node: Node, grad: Tensor, create_graph: bool, fill_retained: bool) 
         grad = _run_hooks(node._hooks, grad)
     retained = node._retain() if node._retain is not None and fill_retained else None
     if retained is not None:  # the same array flows on to the node's inputs: accumulate a copy
-        _accumulate(retained, grad, create_graph, {id(grad.data)})
+        _accumulate(retained, grad, create_graph, {id(grad._data)})
     return grad
 
 
@@ -191,18 +191,18 @@ def _run_hooks(hooks: list | None, grad: Tensor) -> Tensor:
 def _accumulate(holder: Tensor, grad: Tensor, create_graph: bool, owned: set) -> None:
     """Add `grad` into `holder.grad`, copying arrays the engine does not own exclusively."""
     if create_graph:
-        holder.grad = grad if holder.grad is None else holder.grad + grad
+        holder._grad = grad if holder._grad is None else holder._grad + grad
         return
-    arr = grad.data
-    if holder.grad is None:
+    arr = grad._data
+    if holder._grad is None:
         if not arr.flags.owndata or not arr.flags.writeable or id(arr) in owned:
             arr = arr.copy()
         owned.add(id(arr))
-        holder.grad = Tensor._make(arr)
-    elif holder.grad.data.flags.writeable and holder.grad.data.shape == arr.shape:
-        np.add(holder.grad.data, arr, out=holder.grad.data, casting="unsafe")
+        holder._grad = Tensor._make(arr)
+    elif holder._grad._data.flags.writeable and holder._grad._data.shape == arr.shape:
+        np.add(holder._grad._data, arr, out=holder._grad._data, casting="unsafe")
     else:
-        holder.grad = Tensor._make(holder.grad.data + arr)
+        holder._grad = Tensor._make(holder._grad._data + arr)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, op: str) -
             )
         g = None if grads is None else grads[i]
         if g is None:
-            if root.data.size != 1:
+            if root._data.size != 1:
                 raise RuntimeError(
                     f"{op}: gradient can be created implicitly only for scalar outputs, this output "
                     f"has shape {root.shape}; call .sum() first or pass a gradient of that shape"
@@ -234,7 +234,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, op: str) -
             if g.shape != root.shape:
                 raise RuntimeError(f"{op}: gradient has shape {g.shape} but the output has shape {root.shape}")
             if not g.requires_grad:
-                g = Tensor._make(g.data.astype(root.dtype, copy=True))
+                g = Tensor._make(g._data.astype(root.dtype, copy=True))
         result.append(g)
     return result
 

@@ -173,7 +173,7 @@ class Node:
                     wrap = True
                 else:
                     for a in args:
-                        if isinstance(a, Tensor) and a.data is value:
+                        if isinstance(a, Tensor) and a._data is value:
                             value = a
                             break
                     else:
@@ -201,7 +201,7 @@ class Node:
                 "instead"
             )
         for value in saved:
-            if isinstance(value, Tensor) and versions.written_since(value.data, epoch):
+            if isinstance(value, Tensor) and versions.written_since(value._data, epoch):
                 raise RuntimeError(
                     f"{self.name()}: a tensor of shape {value.shape} that this op saved for backward was "
                     "modified by an in-place operation (on it or on a tensor sharing its memory, such as a "
@@ -247,8 +247,11 @@ class Function:
         Tensors, as `torch.autograd.Function` does: its forward may call tensor methods
         (`x.clamp(min=0)`) or NumPy functions alike. The engine's own ops work on arrays."""
         super().__init_subclass__(**kwargs)
-        if "forward" in cls.__dict__ and not cls.__module__.startswith("tinygrad_edu."):
-            cls.forward = staticmethod(_on_tensors(cls.__dict__["forward"]))
+        if not cls.__module__.startswith("tinygrad_edu."):
+            if "forward" in cls.__dict__:
+                cls.forward = staticmethod(_on_tensors(cls.__dict__["forward"]))
+            if "backward" in cls.__dict__:
+                cls.backward = staticmethod(_grads_per_output(cls.__dict__["backward"]))
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -271,7 +274,7 @@ class Function:
             a, b = args
             a_is_tensor = isinstance(a, Tensor)
             b_is_tensor = isinstance(b, Tensor)
-            arrays = [a.data if a_is_tensor else a, b.data if b_is_tensor else b]
+            arrays = [a._data if a_is_tensor else a, b._data if b_is_tensor else b]
             if recording:
                 a_needs = a_is_tensor and a._requires_grad
                 b_needs = b_is_tensor and b._requires_grad
@@ -286,7 +289,7 @@ class Function:
         elif len(args) == 1:
             a = args[0]
             a_is_tensor = isinstance(a, Tensor)
-            arrays = [a.data if a_is_tensor else a]
+            arrays = [a._data if a_is_tensor else a]
             if recording and a_is_tensor and a._requires_grad:
                 ctx = _new_object(Node)
                 ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
@@ -299,6 +302,10 @@ class Function:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
+        outputs = None
+        if type(raw) is tuple:  # a user's Function with several outputs: one node, one packed array
+            outputs = SeveralOutputs(raw)
+            raw = outputs.packed
         # The output, built here once for both paths: PyTorch's dtype, the anomaly check, the node.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
         dtype = out.dtype
@@ -310,13 +317,13 @@ class Function:
         if state.anomaly:
             check_finite(out, cls.__name__, "forward output")
         t = _new_object(Tensor)
-        t.data = out
-        t.grad = None
+        t._data = out
+        t._grad = None
         t._version = 0
         if ctx is _NO_GRAD_CTX:
             t.grad_fn = None
             t._requires_grad = False
-            return t
+            return t if outputs is None else outputs.unpack(t)
         if dtype.kind != "f":
             raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
         t.grad_fn = ctx
@@ -325,7 +332,51 @@ class Function:
         ctx.dtype = dtype
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
+        if outputs is not None:
+            ctx._outputs = outputs
+            return outputs.unpack(t)
         return t
+
+
+class SeveralOutputs:
+    """A Function whose forward returns a tuple, as `torch.autograd.Function` allows: the float
+    outputs are flattened into the one array its node produces, and handed out as views of it, so
+    their gradients meet there (zeros for an unused one); outputs of other dtypes (indices) are
+    returned as constants. Backward then receives one gradient per output, as in PyTorch."""
+
+    def __init__(self, outputs: tuple) -> None:
+        arrays = [o._data if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
+        self.shapes = [a.shape for a in arrays]
+        self.dtypes = [a.dtype for a in arrays]
+        self.differentiable = [a.dtype.kind == "f" for a in arrays]
+        self.constants = [None if d else a for a, d in zip(arrays, self.differentiable)]
+        floats = [a.ravel() for a, d in zip(arrays, self.differentiable) if d]
+        self.packed = np.concatenate(floats) if floats else np.zeros(0)
+
+    def split(self, packed: Tensor) -> list:
+        """The packed tensor (or its gradient) cut back into one tensor per output."""
+        parts, start = [], 0
+        for shape, dtype, differentiable in zip(self.shapes, self.dtypes, self.differentiable):
+            if not differentiable:
+                parts.append(None)
+                continue
+            size = int(np.prod(shape))
+            part = packed[start:start + size].reshape(shape)
+            parts.append(part if part.dtype == dtype else part.astype(dtype))
+            start += size
+        return parts
+
+    def unpack(self, packed: Tensor) -> tuple:
+        parts = self.split(packed)
+        outputs = tuple(Tensor._make(c) if p is None else p for p, c in zip(parts, self.constants))
+        self.packed = self.constants = None  # the node keeps only the layout
+        return outputs
+
+    def gradients(self, packed_grad: Tensor) -> list:
+        """One gradient per output; an output of integer dtype gets zeros of its shape (PyTorch's
+        materialized gradient of a non-differentiable output)."""
+        return [Tensor._make(np.zeros(shape)) if g is None else g
+                for g, shape in zip(self.split(packed_grad), self.shapes)]
 
 
 def _on_tensors(forward: Any) -> Any:
@@ -337,12 +388,27 @@ def _on_tensors(forward: Any) -> Any:
         out = function(ctx, *(Tensor._make(a) if type(a) is np.ndarray else a for a in arrays), **kwargs)
         saved = getattr(ctx, "_saved", None)
         if saved:
-            ctx._saved = tuple(v.data if isinstance(v, Tensor) else v for v in saved)
-        return out.data if isinstance(out, Tensor) else out
+            ctx._saved = tuple(v._data if isinstance(v, Tensor) else v for v in saved)
+        if isinstance(out, tuple):
+            return tuple(o._data if isinstance(o, Tensor) else o for o in out)
+        return out._data if isinstance(out, Tensor) else out
 
     forward_on_tensors.__doc__ = function.__doc__
     forward_on_tensors.__wrapped__ = function
     return forward_on_tensors
+
+
+def _grads_per_output(backward: Any) -> Any:
+    """Wrap a user's backward: a Function with several outputs receives one gradient per output."""
+    function = backward.__func__ if isinstance(backward, staticmethod) else backward
+
+    def backward_per_output(ctx: Any, *grads: Any) -> Any:
+        outputs = getattr(ctx, "_outputs", None)
+        return function(ctx, *(grads if outputs is None else outputs.gradients(grads[0])))
+
+    backward_per_output.__doc__ = function.__doc__
+    backward_per_output.__wrapped__ = function
+    return backward_per_output
 
 
 def _link_many(args: tuple, recording: bool) -> tuple[list, Any]:
@@ -352,7 +418,7 @@ def _link_many(args: tuple, recording: bool) -> tuple[list, Any]:
     arrays, parents, needs, sole = [], [], [], -1
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            arrays.append(a.data)
+            arrays.append(a._data)
             if recording and a._requires_grad:
                 parents.append(a.grad_fn or a)
                 needs.append(True)

@@ -8,6 +8,7 @@ arithmetic, reductions, shape and indexing methods) is attached from above, in
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from typing import Any, Callable
 
@@ -58,20 +59,21 @@ def _read_only(arr: np.ndarray) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backpropagation.
 
-    `data` is the NumPy array, `grad` the accumulated gradient (a Tensor or None), `grad_fn` the
+    `_data` is the NumPy array the engine computes on (`.data` is PyTorch's detached tensor view of
+    it, `.numpy()` the array), `grad` the accumulated gradient (a Tensor or None), `grad_fn` the
     graph node that computed this tensor (None for leaves).
     """
 
     # _name, _hooks, _view_of and _views (see versions.mark_view) are set only when used
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "_view_of", "_views",
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_version", "_name", "_hooks", "_view_of", "_views",
                  "__weakref__")
     __array_priority__ = 100  # ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = as_array(data, dtype, copy=isinstance(data, np.ndarray))
-        self.grad = None
+            data = data._data
+        self._data = as_array(data, dtype, copy=isinstance(data, np.ndarray))
+        self._grad = None
         self.grad_fn = None
         self._version = 0
         self._requires_grad = False
@@ -83,8 +85,8 @@ class Tensor:
     def _make(data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None) -> Tensor:
         """Wrap an array without copying or checking (the engine's fast constructor)."""
         t = object.__new__(Tensor)
-        t.data = data
-        t.grad = None
+        t._data = data
+        t._grad = None
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._version = 0
@@ -93,15 +95,42 @@ class Tensor:
     # -- attributes ----------------------------------------------------------------------------
 
     @property
+    def data(self) -> Tensor:
+        """The values as a tensor outside the graph, sharing this one's memory (PyTorch's `.data`):
+        `p.data -= lr * p.grad` updates `p` in place without recording an operation."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, Tensor) else as_array(value, None)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward; None until one arrives. Only leaves (and tensors
+        that called `retain_grad()`) get one, so reading it on any other tensor warns, as PyTorch."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+                "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        self._grad = value
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad: only floating point tensors can require gradients, this one is "
-                f"{self.data.dtype}; convert it first with .float()"
+                f"{self._data.dtype}; convert it first with .float()"
             )
         if not value and self.grad_fn is not None:
             raise RuntimeError(
@@ -123,30 +152,31 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def shape(self) -> tuple:
-        return self.data.shape
+    def shape(self) -> Size:
+        """The dimensions, as a `Size` (a tuple, as PyTorch's `torch.Size`)."""
+        return Size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> ElementCount:
         """The number of elements (NumPy's `x.size`); `x.size()` is the shape, `x.size(d)` one
         dimension (PyTorch's)."""
-        count = ElementCount(self.data.size)
-        count.shape = Size(self.data.shape)
+        count = ElementCount(self._data.size)
+        count.shape = Size(self._data.shape)
         return count
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def contiguous(self) -> Tensor:
         return self
@@ -157,35 +187,35 @@ class Tensor:
         """The values as a NumPy array sharing this tensor's memory. For a tensor that requires
         grad the array is read-only (a write would silently change what backward computes with);
         `detach().numpy()` gives a writable one."""
-        return _read_only(self.data) if self._requires_grad else self.data
+        return _read_only(self._data) if self._requires_grad else self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if dtype is not None:
-            return self.data.astype(dtype)
-        return _read_only(self.data) if self._requires_grad else self.data
+            return self._data.astype(dtype)
+        return _read_only(self._data) if self._requires_grad else self._data
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only a tensor with one element can be converted to a Python scalar, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -194,17 +224,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
-        return int(self.data)
+        return int(self._data)
 
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype != get_default_dtype() and self.data.dtype.kind == "f" or self.data.dtype.kind == "b":
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype != get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind == "b":
+            extras.append(f"dtype={self._data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
@@ -215,7 +245,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
-        return Tensor._make(self.data)
+        return Tensor._make(self._data)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""

@@ -46,18 +46,18 @@ def written_since(arr: np.ndarray, epoch: int) -> bool:
 
 
 def mark_written(*tensors: Any) -> None:
-    """Declare that `tensors` were changed in place through `.data` (as optimizers update their
-    parameters), so that a backward through a graph that saved them before raises, as it does
+    """Declare that `tensors` were changed in place through their NumPy arrays (as optimizers
+    update their parameters), so that a backward through a graph that saved them before raises, as it does
     after the Tensor in-place ops, instead of silently using the new values."""
     for t in tensors:
-        note_inplace_write(t.data)
+        note_inplace_write(t._data)
 
 
 def mark_view(view: Any, base: Any, kind: str, arg: Any) -> Any:
     """Remember that `view` shares `base`'s memory, made by `kind` "index" (with index `arg`),
     "reshape" or "permute" (with axes `arg`); a copy (advanced indexing, a reshape that had to
     copy) is not a view and is left alone. Returns `view`."""
-    if view is not base and memory_owner(view.data) is memory_owner(base.data):
+    if view is not base and memory_owner(view._data) is memory_owner(base._data):
         view._view_of = (base, kind, arg)
         views = getattr(base, "_views", None)
         if views is None:

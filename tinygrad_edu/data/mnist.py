@@ -177,7 +177,7 @@ class MNIST(Dataset):
         self.targets = Tensor._make(labels.astype(np.int64))
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        image, target = self.data[index], int(self.targets.data[index])
+        image, target = self.data[index], int(self.targets._data[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
@@ -195,12 +195,12 @@ class MNIST(Dataset):
                   ) -> tuple[np.ndarray, np.ndarray]:
         """`(X, y)` as NumPy arrays: X (N, 784) or (N, 28, 28), scaled to [0, 1] in the default float dtype
         when `normalize` (else raw uint8); y int64 labels, or (N, 10) one-hot rows when `one_hot`."""
-        x = self.data.data
+        x = self.data._data
         if flatten:
             x = x.reshape(len(x), -1)
         if normalize:
             x = x.astype(get_default_dtype()) / np.array(255, dtype=get_default_dtype())
-        y = self.targets.data.copy()
+        y = self.targets._data.copy()
         if one_hot:
             y = np.eye(len(self.classes), dtype=get_default_dtype())[y]
         return x, y

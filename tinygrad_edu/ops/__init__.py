@@ -1,6 +1,6 @@
 """Every operation of the engine: `Function` subclasses (forward and backward side by side) and the
 functions built on them, one family a file. Lower files never import higher ones:
-axes, elementwise, compare, reduce, indexing, shape, arithmetic, linalg, inplace, nn, conv."""
+axes, elementwise, compare, reduce, indexing, shape, arithmetic, linalg, einsum, inplace, nn, conv."""
 
 from .axes import (norm_axis, pair, pick_axis, shape_arg)
 from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
@@ -22,6 +22,7 @@ from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, as_bo
 from .arithmetic import (Abs, Add, Div, Mul, Neg, Pow, Remainder, Sub, abs, add, div, mul, neg, positive, pow, radd,
                          rdiv, remainder, rmul, rpow, rremainder, rsub, sub)
 from .linalg import (MatMul, bmm, diag, dot, matmul, mm, mv, outer, rmatmul, trace)
+from .einsum import Einsum, einsum
 from .inplace import (SetItem, abs_, add_, check_inplace_allowed, clamp_, copy_, div_, exp_, fill_, log_, mul_, neg_,
                       pow_, relu_, setitem, sigmoid_, sqrt_, sub_, tanh_, zero_)
 from .nn import (BinaryCrossEntropy, CrossEntropy, Linear, LogSoftmax, Softmax, binary_cross_entropy, cross_entropy,

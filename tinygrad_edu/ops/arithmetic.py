@@ -81,14 +81,14 @@ class Pow(Function):
                 gx = g * 0.0 if y == 0 else g * y * x ** (y - 1)
             else:
                 gx = g * y * x ** (y - 1)
-                singular = (y.data == 0) & (np.asarray(x.data if isinstance(x, Tensor) else x) == 0)
+                singular = (y._data == 0) & (np.asarray(x._data if isinstance(x, Tensor) else x) == 0)
                 if np.any(singular):
                     gx = where(singular, 0.0, gx)
         if need_y:  # at x = 0 with y >= 0 the limit is 0, not 0 * log(0)
-            x_data = x.data if isinstance(x, Tensor) else np.asarray(x)
+            x_data = x._data if isinstance(x, Tensor) else np.asarray(x)
             log_x = x.log() if isinstance(x, Tensor) else np.log(x)
             gy = g * out * log_x
-            at_zero = (x_data == 0) & (np.asarray(y.data if isinstance(y, Tensor) else y) >= 0)
+            at_zero = (x_data == 0) & (np.asarray(y._data if isinstance(y, Tensor) else y) >= 0)
             if np.any(at_zero):
                 gy = where(at_zero, 0.0, gy)
         return gx, gy
@@ -127,7 +127,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * np.sign(x.data)
+        return g * np.sign(x._data)
 
 
 def add(x: Any, y: Any) -> Tensor:

@@ -17,7 +17,7 @@ def _constant(values: Any) -> Tensor:
 
 
 def _operand(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _compare(ufunc: np.ufunc, name: str, x: Any, y: Any) -> Tensor:
@@ -66,14 +66,14 @@ def logical_xor(x: Any, y: Any) -> Tensor:
 
 
 def logical_not(x: Tensor) -> Tensor:
-    return _constant(np.logical_not(x.data))
+    return _constant(np.logical_not(x._data))
 
 
 def invert(x: Tensor) -> Tensor:
     """~x: logical not of a bool tensor, bitwise not of an integer one."""
-    if x.data.dtype.kind not in "biu":
+    if x._data.dtype.kind not in "biu":
         raise TypeError(f"invert: ~ needs a bool or integer tensor, got {x.dtype}")
-    return _constant(np.invert(x.data))
+    return _constant(np.invert(x._data))
 
 
 def floor_divide(x: Any, y: Any) -> Tensor:
@@ -91,64 +91,64 @@ def rfloordiv(x: Any, y: Any) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    return _constant(np.sign(x.data))
+    return _constant(np.sign(x._data))
 
 
 def floor(x: Tensor) -> Tensor:
-    return _constant(np.floor(x.data))
+    return _constant(np.floor(x._data))
 
 
 def ceil(x: Tensor) -> Tensor:
-    return _constant(np.ceil(x.data))
+    return _constant(np.ceil(x._data))
 
 
 def round(x: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
     """Round half to even, as NumPy and PyTorch do."""
-    return _constant(np.round(x.data))
+    return _constant(np.round(x._data))
 
 
 def isnan(x: Tensor) -> Tensor:
-    return _constant(np.isnan(x.data))
+    return _constant(np.isnan(x._data))
 
 
 def isinf(x: Tensor) -> Tensor:
-    return _constant(np.isinf(x.data))
+    return _constant(np.isinf(x._data))
 
 
 def isfinite(x: Tensor) -> Tensor:
-    return _constant(np.isfinite(x.data))
+    return _constant(np.isfinite(x._data))
 
 
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the largest value along `axis` (of the flattened tensor when None)."""
     axis = norm_axis(pick_axis(axis, dim), x.ndim, "argmax")
-    return _constant(np.argmax(x.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
+    return _constant(np.argmax(x._data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
 
 
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     axis = norm_axis(pick_axis(axis, dim), x.ndim, "argmin")
-    return _constant(np.argmin(x.data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
+    return _constant(np.argmin(x._data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
 
 
 def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
-    return _constant(np.any(x.data, axis=axis, keepdims=keepdims))
+    return _constant(np.any(x._data, axis=axis, keepdims=keepdims))
 
 
 def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
-    return _constant(np.all(x.data, axis=axis, keepdims=keepdims))
+    return _constant(np.all(x._data, axis=axis, keepdims=keepdims))
 
 
 def nonzero(x: Tensor) -> Tensor:
     """Indices of the non-zero entries, one row per entry (n, ndim), as torch.nonzero."""
-    return _constant(np.argwhere(x.data))
+    return _constant(np.argwhere(x._data))
 
 
 def format_tensor(x: Tensor, spec: str) -> str:
     """`format(x, ".3f")` / f"{x:.3f}": a one-element tensor formats as its number, as in PyTorch."""
     if not spec:
         return repr(x)
-    if x.data.size != 1:
+    if x._data.size != 1:
         raise TypeError(f"format: only a one-element tensor takes a format spec, this one has shape {x.shape}")
-    return format(x.data.item(), spec)
+    return format(x._data.item(), spec)

@@ -276,7 +276,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
-        return MaxPool2dBackward.apply(g, mask=mask.data, in_shape=ctx.in_shape, kernel_size=ctx.kernel_size)
+        return MaxPool2dBackward.apply(g, mask=mask._data, in_shape=ctx.in_shape, kernel_size=ctx.kernel_size)
 
 
 class MaxPool2dBackward(Function):
@@ -317,7 +317,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
             and min(kernel) > 0 and x.shape[2] >= kernel[0] and x.shape[3] >= kernel[1]:
         return MaxPool2d.apply(x, kernel_size=kernel)
     windows, out_shape = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
-    first_max = np.argmax(windows.data, axis=2)[:, :, None, :]
+    first_max = np.argmax(windows._data, axis=2)[:, :, None, :]
     return gather(windows, 2, first_max).reshape(out_shape)
 
 

@@ -293,7 +293,7 @@ class Where(Function):
     def backward(ctx, g):
         (condition,) = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad[1:]
-        cond = condition.data if isinstance(condition, Tensor) else condition
+        cond = condition._data if isinstance(condition, Tensor) else condition
         return None, (g * cond if need_x else None), (g * np.logical_not(cond) if need_y else None)
 
 
@@ -301,9 +301,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Tensor | tuple:
     """Elements of `x` where `condition` holds, else of `y` (gradients flow to both). With the
     condition alone, the indices where it holds (as `nonzero(as_tuple=True)`)."""
     if x is None and y is None:
-        cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+        cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
         return tuple(Tensor._make(i) for i in np.nonzero(cond))
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond != 0
     return Where.apply(cond, x, y)
@@ -341,8 +341,8 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """NaN and infinities replaced (by default with 0 and the dtype's largest finite values); the
     gradient flows only where the entry was finite."""
-    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
-    return where(np.isfinite(x.data), x, replaced)
+    replaced = np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf)
+    return where(np.isfinite(x._data), x, replaced)
 
 
 def maximum(x: Any, y: Any) -> Tensor:

@@ -24,7 +24,7 @@ def normalize_index(index: Any) -> tuple[tuple, bool]:
     out, repeats, arrays = [], False, False
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item._data
         elif isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray):
@@ -118,7 +118,7 @@ def describe_index(index: tuple) -> str:
 
 def gather(x: Tensor, axis: int, index: Any) -> Tensor:
     """PyTorch's gather: out[i][j] = x[index[i][j]][j] for axis 0 (index has x's number of dims)."""
-    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
     axis = norm_axis(axis, x.ndim, "gather")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
@@ -135,7 +135,7 @@ def gather(x: Tensor, axis: int, index: Any) -> Tensor:
 
 def index_select(x: Tensor, axis: int, index: Any) -> Tensor:
     """Select entries of `axis` by a 1-D integer index (repeats allowed)."""
-    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
     axis = norm_axis(axis, x.ndim, "index_select")
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} {idx.dtype}")
@@ -154,7 +154,7 @@ def _check_range(idx: np.ndarray, x: Tensor, axis: int, op: str) -> None:
 
 def masked_select(x: Tensor, mask: Any) -> Tensor:
     """The entries where `mask` (broadcast to x's shape) is true, as a vector."""
-    mask = np.broadcast_to(mask.data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
+    mask = np.broadcast_to(mask._data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
     return getitem(x, mask)
 
 
@@ -196,7 +196,7 @@ def _extremum_and_index(x: Tensor, dim: int, keepdim: bool, arg: Any, op: str) -
     axis = norm_axis(dim, x.ndim, op)
     if x.ndim == 0:
         return ValuesIndices(getitem(x, ()), Tensor._make(np.zeros((), dtype=np.int64)))
-    index = arg(x.data, axis=axis, keepdims=True)
+    index = arg(x._data, axis=axis, keepdims=True)
     values = gather(x, axis, index)
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
@@ -207,7 +207,7 @@ def sort(x: Tensor, axis: int = -1, descending: bool = False, *, dim: int | None
     """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
     values keep their order (a stable sort)."""
     axis = norm_axis(axis if dim is None else dim, x.ndim, "sort")
-    order = np.argsort(-x.data if descending else x.data, axis=axis, kind="stable")
+    order = np.argsort(-x._data if descending else x._data, axis=axis, kind="stable")
     return ValuesIndices(gather(x, axis, order), Tensor._make(order))
 
 
@@ -220,7 +220,7 @@ def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool =
         raise ValueError(f"topk: k must be an int in [0, {size}] for axis {axis} of shape {x.shape}, got {k!r}")
     values, indices = sort(x, axis, descending=largest)
     keep = (slice(None),) * axis + (slice(0, int(k)),)
-    return ValuesIndices(getitem(values, keep), Tensor._make(indices.data[keep]))
+    return ValuesIndices(getitem(values, keep), Tensor._make(indices._data[keep]))
 
 
 def unbind(x: Tensor, axis: int = 0, *, dim: int | None = None) -> tuple:
@@ -259,4 +259,4 @@ def iterate(x: Tensor) -> Any:
     """`for row in x`: the views x[0], x[1], ..."""
     if x.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
-    return (getitem(x, i) for i in range(len(x.data)))
+    return (getitem(x, i) for i in range(len(x._data)))

@@ -9,6 +9,8 @@ view and its base always see each other's history, as in PyTorch.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -79,8 +81,8 @@ def _rebase(x: Tensor, result: Tensor) -> None:
     instead (through a recorded op, so the base's graph knows), which re-derives the view."""
     view_of = base_of(x)
     if view_of is None:
-        np.copyto(x.data, result.data, casting="unsafe")
-        note_inplace_write(x.data)
+        np.copyto(x._data, result._data, casting="unsafe")
+        note_inplace_write(x._data)
         x.grad_fn = result.grad_fn
         x._requires_grad = result.requires_grad
         _refresh_views(x)
@@ -118,18 +120,18 @@ def setitem(x: Tensor, index: Any, value: Any, op: str = "setitem") -> None:
         x._version += 1
         return
     try:
-        extra = np.ndim(value.data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
+        extra = np.ndim(value._data if isinstance(value, Tensor) else value) - np.ndim(np.empty(x.shape)[index])
         if extra > 0 and all(n == 1 for n in np.shape(value)[:extra]):
             # PyTorch accepts leading size-1 dims beyond the target's (h[1] = tensor([5.])); NumPy does not
             shape = np.shape(value)[extra:]
             value = value.reshape(shape) if isinstance(value, Tensor) else np.reshape(value, shape)
         if _recording(x, value):
             check_inplace_allowed(x, op)
-            previous = Tensor._make(x.data, x.requires_grad, x.grad_fn)
+            previous = Tensor._make(x._data, x.requires_grad, x.grad_fn)
             _rebase(x, SetItem.apply(previous, value, index=index, repeats=repeats))
         else:
-            x.data[index] = value.data if isinstance(value, Tensor) else value
-            note_inplace_write(x.data)
+            x._data[index] = value._data if isinstance(value, Tensor) else value
+            note_inplace_write(x._data)
     except (IndexError, ValueError) as err:
         raise type(err)(f"{op}: cannot assign a value of shape {np.shape(value)} to index "
                         f"{describe_index(index)} of a tensor of shape {x.shape}: {err}") from None
@@ -141,11 +143,11 @@ def _binary_inplace(x: Tensor, other: Any, op: type, ufunc: np.ufunc, name: str)
     if _recording(x, other):
         return _recorded(x, lambda previous: op.apply(previous, other), name)
     try:
-        ufunc(x.data, other.data if isinstance(other, Tensor) else other, out=x.data, casting="same_kind")
+        ufunc(x._data, other._data if isinstance(other, Tensor) else other, out=x._data, casting="same_kind")
     except (TypeError, ValueError) as err:
         raise type(err)(f"{name}: cannot update a tensor of shape {x.shape} and dtype {x.dtype} in place "
-                        f"with {np.shape(other.data if isinstance(other, Tensor) else other)}: {err}") from None
-    note_inplace_write(x.data)
+                        f"with {np.shape(other._data if isinstance(other, Tensor) else other)}: {err}") from None
+    note_inplace_write(x._data)
     x._version += 1
     return x
 
@@ -155,8 +157,8 @@ def _map_inplace(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor
     write changes a tensor that requires grad."""
     if _recording(x, None):
         return _recorded(x, fn, name)
-    np.copyto(x.data, fn(Tensor._make(x.data)).data, casting="same_kind")
-    note_inplace_write(x.data)
+    np.copyto(x._data, fn(Tensor._make(x._data))._data, casting="same_kind")
+    note_inplace_write(x._data)
     x._version += 1
     return x
 
@@ -164,7 +166,7 @@ def _map_inplace(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor
 def _recorded(x: Tensor, fn: Callable[[Tensor], Tensor], name: str) -> Tensor:
     """An in-place op while recording: `fn` on a snapshot of `x`, then `x` takes the result's place."""
     check_inplace_allowed(x, name)
-    result = fn(Tensor._make(x.data.copy(), x.requires_grad, x.grad_fn))
+    result = fn(Tensor._make(x._data.copy(), x.requires_grad, x.grad_fn))
     if result.shape != x.shape:
         raise ValueError(f"{name}: result of shape {result.shape} does not fit in place into shape {x.shape}")
     _rebase(x, result)
@@ -243,3 +245,34 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     """Overwrite x's values with `src` (broadcast), in place."""
     setitem(x, Ellipsis, src, "copy_")
     return x
+
+
+def write_out(out: Any, result: Tensor, op: str) -> Tensor:
+    """PyTorch's `out=`: store `result` into `out` (resized when its shape differs) and return
+    `out`. Such writes are outside the graph, so they refuse tensors that require grad, as PyTorch."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result.requires_grad or (out.requires_grad and is_grad_enabled()):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad; compute without out= or under tg.no_grad()")
+    if not np.can_cast(result.dtype, out.dtype, casting="same_kind"):
+        raise RuntimeError(f"{op}(): result type {result.dtype} can't be cast to the desired output type {out.dtype}")
+    if out.shape != result.shape:
+        if out.numel():
+            warnings.warn(f"{op}(): an output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape {list(result.shape)}",
+                          UserWarning, stacklevel=3)
+        out._data = result._data.astype(out.dtype, copy=True)
+    else:
+        np.copyto(out._data, result._data, casting="same_kind")
+    note_inplace_write(out._data)
+    return out
+
+
+def accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """`fn` with PyTorch's keyword `out=`: the result is written into that tensor (see write_out)."""
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(out, result, fn.__name__)
+    return with_out

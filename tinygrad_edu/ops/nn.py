@@ -168,7 +168,7 @@ class CrossEntropy(Function):
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean") -> Tensor:
     """Fused softmax cross-entropy for logits (N, C) and integer class indices (N,)."""
-    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    target = np.asarray(target._data if isinstance(target, Tensor) else target)
     if logits.ndim != 2 or target.shape != logits.shape[:1] or target.dtype.kind not in "iu":
         raise ValueError(
             f"cross_entropy: expects logits (N, C) and integer targets (N,), got logits {logits.shape} and "
@@ -186,7 +186,7 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index:
             ignore_index = None  # no target is ignored
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    weight_array = None if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    weight_array = None if weight is None else np.asarray(weight._data if isinstance(weight, Tensor) else weight)
     return CrossEntropy.apply(logits, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction)
 
 

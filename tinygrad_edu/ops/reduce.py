@@ -92,7 +92,7 @@ def _keep_extremum(ctx, x: np.ndarray, out: np.ndarray, axis: Any, keepdims: boo
 def _extremum_grad(ctx, g: Tensor) -> Tensor:
     """The gradient goes to the entries equal to the extremum, shared among ties."""
     x, out = ctx.saved_tensors
-    hit = x.data == out.data.reshape(_kept_shape(x.shape, ctx.axis))
+    hit = x._data == out._data.reshape(_kept_shape(x.shape, ctx.axis))
     share = hit / hit.sum(axis=ctx.axis, keepdims=True)
     return _expand_grad(g, x.shape, ctx.axis, ctx.keepdims) * share.astype(x.dtype)
 
@@ -111,7 +111,7 @@ class Norm2(Function):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        scale = g / where(out.data == 0, 1.0, out)
+        scale = g / where(out._data == 0, 1.0, out)
         return _expand_grad(scale, ctx.in_shape, ctx.axis, ctx.keepdims) * x
 
 
@@ -157,11 +157,11 @@ class Prod(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         g = _expand_grad(g, x.shape, ctx.axis, ctx.keepdims)
-        if np.all(x.data != 0):
+        if np.all(x._data != 0):
             return g * _expand_grad(out, x.shape, ctx.axis, ctx.keepdims) / x
         if is_grad_enabled():  # create_graph: the zero-safe product must itself be differentiable
             return g * _product_of_others_graph(x, ctx.axis)
-        return g * _product_of_others(x.data, ctx.axis)
+        return g * _product_of_others(x._data, ctx.axis)
 
 
 def _product_of_others_graph(x: Tensor, axis: Any) -> Tensor:

@@ -125,7 +125,7 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
         return Cast.apply(x, dtype=dtype)
     if dtype.kind not in "fiub":
         raise TypeError(f"astype: unsupported dtype {dtype}")
-    return Tensor._make(x.data.astype(dtype))
+    return Tensor._make(x._data.astype(dtype))
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -264,7 +264,7 @@ def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Ten
         raise ValueError("cat: expects a non-empty sequence of tensors")
     axis = dim if dim is not None else axis
     first = tensors[0]
-    ndim = np.ndim(first.data if isinstance(first, Tensor) else first)
+    ndim = np.ndim(first._data if isinstance(first, Tensor) else first)
     axis = norm_axis(axis, ndim, "cat")
     shapes = [t.shape if isinstance(t, Tensor) else np.shape(t) for t in tensors]
     for shape in shapes:
@@ -325,7 +325,7 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None, *, axis: 
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = norm_axis(axis, x.ndim, "repeat_interleave")
-    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
     if (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats!r}")
     try:
@@ -434,7 +434,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
     for t in tensors:
         if t.ndim > 1:
             raise ValueError(f"meshgrid: expects 0-d or 1-d tensors, got shape {t.shape}")
-    sizes = [t.data.size for t in tensors]
+    sizes = [t._data.size for t in tensors]
     order = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) > 1:
         order[0], order[1] = 1, 0
