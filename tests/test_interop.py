@@ -324,7 +324,8 @@ def test_a_custom_forward_is_refused_with_the_way_out(torch):
     ours, theirs = Net(), TorchNet()
     theirs.load_state_dict(tg.to_torch(ours.state_dict()))
     x = randn(5, 3).astype(np.float32)
-    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    close_enough = dict(rtol=1e-5, atol=1e-6)  # float32
+    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **close_enough)
     with pytest.raises(TypeError, match=r"TorchNet\) defines its own forward\(\).*tinygrad_edu\.nn"):
         tg.from_torch(theirs)
 
