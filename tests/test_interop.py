@@ -336,6 +336,17 @@ def test_torch_layers_without_a_counterpart_are_refused(torch):
         tg.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.LSTM(2, 3)))
     with pytest.raises(TypeError, match=r"Embedding\) uses max_norm=1\.0, which tinygrad_edu's Embedding does not"):
         tg.from_torch(torch.nn.Embedding(4, 2, max_norm=1.0))
+    hooked = torch.nn.Linear(2, 2)
+    hooked.register_forward_hook(lambda module, inputs, output: output * 2)
+    with pytest.raises(TypeError, match=r"model \(torch.*Linear\) has hooks \(_forward_hooks\), which are not"):
+        tg.from_torch(hooked)
+    without_weight = torch.nn.Linear(2, 2)
+    del without_weight.weight
+    with pytest.raises(TypeError, match=r"model \(Linear\) has no weight, which a new Linear has"):
+        tg.from_torch(without_weight)
+    without_bias = torch.nn.Linear(2, 2)
+    del without_bias.bias  # a layer without bias still converts: it is Linear(bias=False)
+    assert tg.from_torch(without_bias).bias is None
     with pytest.raises(TypeError, match="to_torch: expected a Module, a Tensor or a state dict"):
         tg.to_torch([tg.zeros(2)])
 

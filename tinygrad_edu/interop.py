@@ -62,6 +62,10 @@ TORCH_ONLY_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# PyTorch's registries of forward and backward hooks: code that runs around forward, not converted
+_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
 def _import_torch(caller: str) -> Any:
     """PyTorch, imported on first use; a clear ImportError when it is not installed."""
     try:
@@ -146,6 +150,10 @@ def _known_class(module: Any, path: str, way: _Direction) -> str:
             f"define the same class with {way.target_library}.nn and copy the weights: {way.weights_advice}")
     if getattr(way.target, name, None) is None:
         raise TypeError(f"{way.caller}: {where} has no counterpart in {way.target.__name__} (no class {name})")
+    hooks = [kind for kind in _HOOKS if getattr(module, kind, None)]
+    if hooks:
+        raise TypeError(f"{way.caller}: {where} has hooks ({', '.join(hooks)}), which are not converted; remove "
+                        "them (handle.remove()) before converting and register them again on the result")
     for option, off in TORCH_ONLY_OPTIONS.get(name, {}).items():
         value = getattr(module, option, off)
         if value != off:
@@ -156,9 +164,9 @@ def _known_class(module: Any, path: str, way: _Direction) -> str:
 
 def _argument(module: Any, argument: str, way: _Direction) -> Any:
     """One constructor argument of the rebuilt module, read from the source module."""
-    value = getattr(module, argument)
     if argument == "bias":
-        return value is not None
+        return getattr(module, "bias", None) is not None
+    value = getattr(module, argument)
     if isinstance(value, way.source_tensor):
         return way.convert_tensor(value)
     return value
@@ -184,6 +192,12 @@ def _convert_module(module: Any, path: str, way: _Direction, convert_module: Cal
     for buffer_name, buffer in module._buffers.items():
         converted.register_buffer(buffer_name, None if buffer is None else way.convert_tensor(buffer),
                                   persistent=_persistent(module, buffer_name))
+    for registry in ("_parameters", "_buffers"):
+        left_over = [key for key, value in getattr(converted, registry).items()
+                     if value is not None and key not in getattr(module, registry)]
+        if left_over:
+            raise TypeError(f"{way.caller}: {path} ({type(module).__qualname__}) has no {', '.join(left_over)}, "
+                            f"which a new {name} has: it was changed after construction and cannot be rebuilt")
     converted.training = module.training
     return converted
 
