@@ -100,7 +100,8 @@ LAYER_CASES = [
 
 def _case_id(case) -> str:
     name, args, kwargs, _ = case
-    return f"{name}{args}{ {k: v for k, v in kwargs.items() if not isinstance(v, tg.Tensor)} }"
+    options = {key: "tensor" if isinstance(value, tg.Tensor) else value for key, value in kwargs.items()}
+    return f"{name}{args}{options}"
 
 
 def _scrambled(module: nn.Module) -> nn.Module:
@@ -279,6 +280,20 @@ def test_frozen_parameters_non_persistent_buffers_and_dtypes_are_kept(torch):
     back = tg.from_torch(theirs.double())
     assert not back[0].weight.requires_grad and back[0].weight.dtype == np.float64
     assert "1.scratch" not in back.state_dict() and back[1].scratch.shape == (3,)
+
+
+def test_a_model_built_and_trained_in_torch_comes_over(torch):
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.BatchNorm2d(3), torch.nn.ELU(),
+                                 torch.nn.AvgPool2d(2), torch.nn.Flatten(), torch.nn.Linear(12, 2),
+                                 torch.nn.LogSoftmax(dim=1))
+    x = randn(4, 1, 4, 4).astype(np.float32)
+    theirs(torch.tensor(x)).sum().backward()  # a training step moves the running statistics
+    theirs.eval()
+    ours = tg.from_torch(theirs)
+    assert not ours.training and ours[1].num_batches_tracked.item() == 1
+    np.testing.assert_allclose(ours(tg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_state_dicts_convert_and_load_strictly(torch):
