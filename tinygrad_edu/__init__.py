@@ -23,6 +23,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
 from .device import cuda, device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
+from .interop import from_torch, to_torch
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
 from .ops.compare import all, any, argmax, argmin, ceil, floor, isfinite, isinf, isnan, round, sign  # noqa: A004
 from .ops.conv import avg_pool2d, conv2d, max_pool2d
