@@ -21,6 +21,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
                        zeros, zeros_like)
 from .device import cuda, device
+from .explain import explain
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
@@ -36,6 +37,7 @@ from .ops.reduce import amax, amin, cumsum, logsumexp, mean, norm, prod, std, su
 from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, flatten, flip, meshgrid, pad, permute,
                         repeat, repeat_interleave, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
 from .random import Generator, initial_seed, manual_seed
+from .scalar import scalarize
 from .serialization import load, save
 
 __version__ = "0.1.0"
