@@ -344,7 +344,7 @@ def _saved_variables(w: Writer, trace: Trace, values: dict) -> dict[int, list[st
                 if key not in values:
                     array = step.node.output_array if v is OUTPUT else v.data
                     operand = step.output if v is OUTPUT else None
-                    hint = operand.name if operand is not None else _name_of(trace, key)
+                    hint = operand.name if operand is not None else v.name or _name_of(trace, key)
                     values[key] = w.assign(hint, literal(np.asarray(array)), f"saved by {step.op} (step {step.index})")
                 names.append(values[key])
             elif isinstance(v, (np.ndarray, np.generic)):
@@ -363,7 +363,7 @@ def _name_of(trace: Trace, key: Any) -> str:
         for parent, operand in zip((p for p in step.node.parents if p is not None), step.inputs):
             if parent is key:
                 return operand.name
-    return "value"
+    return "constant"
 
 
 def trace_code(trace: Trace) -> str:

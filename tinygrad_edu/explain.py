@@ -10,6 +10,7 @@ backward; its value is the op's Jacobian, measured by running that step on unit 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
@@ -117,7 +118,7 @@ class Trace:
         for step in self.steps:
             notes[step.node] = [f"step {step.index}", *_lines("grad", step.upstream)]
             for parent, formula, local in zip(_edges(step.node), step.local_formulas, step.local_values):
-                shown = formula.partition("= ")[2]
+                shown = re.sub(r" \(.*\)$", "", formula.partition("= ")[2])  # the remark stays in the table
                 value = _short(local) if local is not None and local.size == 1 else shown
                 notes[(parent, step.node)] = shown if value == shown else f"{shown} = {value}"
         for result in self.inputs:

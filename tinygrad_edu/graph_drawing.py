@@ -190,7 +190,7 @@ class DotBuilder:
             attrs.update(color=_HIGHLIGHT, penwidth="2.5")
         note = self.notes.get((id(src_obj), id(dst_obj))) or self.notes.get((id(dst_obj), id(src_obj)))
         if note and src_obj is not dst_obj:
-            attrs["label"] = note
+            attrs.update(label=note, fontname="Helvetica", fontsize="9")
         self.edges.append((src, dst, attrs))
 
     def name_of(self, tensor: Tensor | None) -> str | None:
