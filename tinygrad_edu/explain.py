@@ -10,6 +10,7 @@ backward; its value is the op's Jacobian, measured by running that step on unit 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
@@ -37,12 +38,12 @@ class Operand:
 class Step:
     """One node of the backward walk: the chain rule applied once.
 
-    `upstream` is d(result)/d(output), complete because every consumer of the output has run; it is
-    the sum of the contributions listed in `summed_from` as (step index i, input j) pairs, each
-    `trace[i].contributions[j]` (more than one: fan-out). For each input i, `contributions[i]` = upstream x local derivative (the
-    vector-Jacobian product the op's backward returns, in the input's shape); `local_values[i]` is
-    d output/d input, per element for an elementwise op, else the Jacobian of shape
-    output.shape + input.shape (None when larger than JACOBIAN_LIMIT).
+    `upstream` is d(result)/d(output), complete because every consumer of the output has run: the
+    sum of the contributions listed in `summed_from` as (step i, input j) pairs, each one
+    `trace[i].contributions[j]` (more than one: fan-out). For each input j, `contributions[j]` is
+    upstream x local derivative (the vector-Jacobian product the op's backward returns, in the
+    input's shape) and `local_values[j]` is d output/d input: per element for an elementwise op,
+    else the Jacobian of shape output.shape + input.shape (None when larger than JACOBIAN_LIMIT).
     """
 
     index: int
@@ -116,14 +117,14 @@ class Trace:
 
         notes: dict[Any, list[str] | str] = {}
         for step in self.steps:
-            notes[step.node] = [f"step {step.index}", *_lines("grad", step.upstream)]
+            notes[step.node] = [f"step {step.index}", f"grad {_short(step.upstream)}"]
             for parent, formula, local in zip(_edges(step.node), step.local_formulas, step.local_values):
                 shown = re.sub(r" \(.*\)$", "", formula.partition("= ")[2])  # the remark stays in the table
                 value = _short(local) if local is not None and local.size == 1 else shown
                 notes[(parent, step.node)] = shown if value == shown else f"{shown} = {value}"
         for result in self.inputs:
             if result.tensor.grad_fn is None:
-                notes[result.tensor] = _lines("grad", result.grad)
+                notes[result.tensor] = f"grad {_short(result.grad, 'None (not used)')}"
         options.setdefault("compact", True)
         return draw_graph(self.root, notes=notes, **options)
 
@@ -156,6 +157,9 @@ def explain(output: Tensor | Callable[..., Tensor], inputs: Sequence[Tensor] | N
         seed = np.ones(output.shape, output.dtype) if gradient is None else np.asarray(gradient, output.dtype)
         operand = Operand(output.name or "x0", tuple(output.shape), output.data)
         return Trace(operand, seed, [], [InputGradient(operand, seed, (), output)], output)
+    if gradient is None and output.size != 1:
+        raise RuntimeError(f"explain: the output has shape {output.shape}; pass gradient= (an array of that shape, "
+                           "d result/d output) or explain output.sum()")
     order = walk_order([output])
     freed = [node.name() for node in order if node.released]
     if freed:
@@ -164,10 +168,25 @@ def explain(output: Tensor | Callable[..., Tensor], inputs: Sequence[Tensor] | N
     found = node_gradients([output], set(order) | {t.grad_fn for t in inputs or () if t.grad_fn is not None},
                            None if gradient is None else [gradient])
     names = _Names(output, order, inputs or ())
+    steps, summed = _steps(order, found, names)
+    wanted = list(inputs) if inputs is not None else [p for node in order for p in _edges(node) if type(p) is not Node]
+    results = []
+    for tensor in dict.fromkeys(wanted):
+        key = tensor if tensor.grad_fn is None else tensor.grad_fn
+        g = found.get(key)
+        results.append(InputGradient(names.operand(key), None if g is None else g.data, tuple(summed.get(key, ())),
+                                     tensor))
+    return Trace(names.operand(order[0]), steps[0].upstream, steps, results, output)
+
+
+def _steps(order: list[Node], found: dict, names: _Names) -> tuple[list[Step], dict]:
+    """One Step per node, and for every node and leaf the (step, input) pairs its gradient sums."""
     summed: dict[Any, list[tuple[int, int]]] = {}
     steps = []
     for i, node in enumerate(order):
         upstream = found[node]
+        if upstream is None:  # every consumer passed None (no gradient flows here): shown as zeros
+            upstream = Tensor(np.zeros(node.shape, dtype=node.dtype))
         contributions = input_gradients(node, upstream)
         edges = _edges(node)
         slots = [k for k, parent in enumerate(node.parents) if parent is not None]
@@ -180,14 +199,7 @@ def explain(output: Tensor | Callable[..., Tensor], inputs: Sequence[Tensor] | N
             local_formulas=tuple(_local_formula(node, slot) for slot in slots),
             local_values=tuple(_local_value(node, parent) for parent in edges),
             contributions=tuple(None if contributions[k] is None else contributions[k].data for k in slots), node=node))
-    wanted = list(inputs) if inputs is not None else [p for node in order for p in _edges(node) if type(p) is not Node]
-    results = []
-    for tensor in dict.fromkeys(wanted):
-        key = tensor if tensor.grad_fn is None else tensor.grad_fn
-        g = found.get(key)
-        results.append(InputGradient(names.operand(key), None if g is None else g.data, tuple(summed.get(key, ())),
-                                     tensor))
-    return Trace(names.operand(order[0]), steps[0].upstream, steps, results, output)
+    return steps, summed
 
 
 def _edges(node: Node) -> tuple:
@@ -237,13 +249,12 @@ class _Names:
         if output.grad_fn not in self.names and "out" not in self.names.values():
             self.names[output.grad_fn] = "out"
         used = set(self.names.values())
-        leaves = [p for node in reversed(order) for p in _edges(node) if type(p) is not Node]
-        for prefix, keys in (("x", dict.fromkeys(leaves)), ("h", reversed(order))):
-            count = 0
+        leaves = dict.fromkeys(p for node in reversed(order) for p in _edges(node) if type(p) is not Node)
+        for prefix, first, keys in (("x", 0, leaves), ("h", 1, reversed(order))):
+            numbers = itertools.count(first)
             for key in keys:
                 while key not in self.names:
-                    name = f"{prefix}{count}" if prefix == "x" else f"{prefix}{count + 1}"
-                    count += 1
+                    name = f"{prefix}{next(numbers)}"
                     if name not in used:
                         self.names[key] = name
                         used.add(name)
@@ -256,20 +267,16 @@ class _Names:
 # showing it
 
 
-def _short(values: np.ndarray | None) -> str:
-    """An array in one line: small ones in full, larger ones as shape and norm."""
+def _short(values: np.ndarray | None, missing: str = "(not kept)") -> str:
+    """An array in one line: small ones in full, larger ones as shape, mean and norm."""
     if values is None:
-        return "(not kept)"
+        return missing
     values = np.asarray(values)
     if values.size == 1:
         return f"{float(values.reshape(-1)[0]):.4g}"
     if values.size <= SHOWN_ELEMENTS:
         return np.array2string(values, precision=4, separator=", ", max_line_width=10_000).replace("\n", "")
     return f"<{values.shape} mean {values.mean():.4g} norm {np.linalg.norm(values):.4g}>"
-
-
-def _lines(label: str, values: np.ndarray | None) -> list[str]:
-    return [f"{label} {_short(values)}"]
 
 
 def _sum_text(summed_from: tuple[tuple[int, int], ...]) -> str:
@@ -282,16 +289,15 @@ def _sum_text(summed_from: tuple[tuple[int, int], ...]) -> str:
 def _step_rows(trace: Trace) -> Iterator[tuple[str, str, str]]:
     """(label, formula or note, value) rows of the table, step by step."""
     for step in trace:
-        shape = f"{step.output.shape}"
-        yield (f"step {step.index}: {step.op}", f"-> {step.output.name} {shape}", _short(step.output.value))
-        upstream = "d out/d out (seed)" if not step.summed_from else f"{_sum_text(step.summed_from)}"
+        yield (f"step {step.index}: {step.op}", f"-> {step.output.name} {step.output.shape}", _short(step.output.value))
+        upstream = _sum_text(step.summed_from) if step.summed_from else "d out/d out (seed)"
         yield ("  upstream", upstream + (" FAN-OUT" if step.fan_out else ""), _short(step.upstream))
         for operand, formula, local, share in zip(step.inputs, step.local_formulas, step.local_values,
                                                   step.contributions):
-            yield (f"  local {operand.name}", formula, _short(local) if local is not None else "(too large)")
-            yield (f"  -> {operand.name}", "upstream x local", _short(share))
+            yield (f"  local {operand.name}", formula, _short(local, "(too large to show)"))
+            yield (f"  -> {operand.name}", "upstream x local", _short(share, "None (no gradient)"))
     for result in trace.inputs:
-        yield (f"grad {result.operand.name}", _sum_text(result.summed_from), _short(result.grad))
+        yield (f"grad {result.operand.name}", _sum_text(result.summed_from), _short(result.grad, "None (not used)"))
 
 
 def _text_table(trace: Trace) -> str:
