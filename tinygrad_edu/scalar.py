@@ -3,13 +3,15 @@
 `Value` holds one float. Each operation returns a new Value that remembers its inputs and the
 local derivative with respect to each (a number, computed when the operation runs), so
 `backward()` only has to multiply and add: every Value's gradient is the sum, over its uses, of
-the user's gradient times the local derivative. `scalarize(fn, *tensors)` runs `fn` on tensors
-whose elements are Values, so a small tensor computation becomes its graph of scalar operations.
+the user's gradient times the local derivative. `scalarize(fn, *tensors)` runs tensor code `fn` on
+arrays of Values (`ValueArray`, with the Tensor methods small models use), so a small tensor
+computation becomes its graph of scalar operations, drawn with the `graphviz` package.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -184,9 +186,11 @@ def _elementwise(method: str) -> Callable[[ValueArray], ValueArray]:
     return apply
 
 
-def _binary(operator: Callable[[Any, Any], Any]) -> Callable[[ValueArray, Any], ValueArray]:
+def _binary(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[ValueArray, Any], ValueArray]:
+    """`a op b` on the arrays of Values (with `reflected`, `b op a`: Python's __radd__ and kin)."""
     def apply(self: ValueArray, other: Any) -> ValueArray:
-        return ValueArray(operator(self.values, other.values if isinstance(other, ValueArray) else other))
+        other = other.values if isinstance(other, ValueArray) else other
+        return ValueArray(op(other, self.values) if reflected else op(self.values, other))
 
     return apply
 
@@ -201,12 +205,12 @@ class ValueArray:
     shape = property(lambda self: self.values.shape)
     ndim = property(lambda self: self.values.ndim)
     T = property(lambda self: ValueArray(self.values.T))
-    __add__, __radd__ = _binary(lambda a, b: a + b), _binary(lambda a, b: b + a)
-    __sub__, __rsub__ = _binary(lambda a, b: a - b), _binary(lambda a, b: b - a)
-    __mul__, __rmul__ = _binary(lambda a, b: a * b), _binary(lambda a, b: b * a)
-    __truediv__, __rtruediv__ = _binary(lambda a, b: a / b), _binary(lambda a, b: b / a)
-    __matmul__, __rmatmul__ = _binary(np.matmul), _binary(lambda a, b: np.matmul(b, a))
-    __pow__ = _binary(lambda a, b: a**b)
+    __add__, __radd__ = _binary(operator.add), _binary(operator.add, reflected=True)
+    __sub__, __rsub__ = _binary(operator.sub), _binary(operator.sub, reflected=True)
+    __mul__, __rmul__ = _binary(operator.mul), _binary(operator.mul, reflected=True)
+    __truediv__, __rtruediv__ = _binary(operator.truediv), _binary(operator.truediv, reflected=True)
+    __matmul__, __rmatmul__ = _binary(np.matmul), _binary(np.matmul, reflected=True)
+    __pow__ = _binary(operator.pow)
     exp, log, tanh, relu, __abs__ = (_elementwise(m) for m in ("exp", "log", "tanh", "relu", "__abs__"))
 
     def __neg__(self) -> ValueArray:
@@ -219,8 +223,8 @@ class ValueArray:
         return ValueArray(np.sum(self.values, axis=axis, keepdims=keepdims))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> ValueArray:
-        count = self.values.size // max(np.sum(np.ones(self.shape), axis=axis, keepdims=keepdims).size, 1)
-        return self.sum(axis, keepdims) / count
+        total = self.sum(axis, keepdims)
+        return total / (self.values.size // max(total.values.size, 1))
 
     def reshape(self, *shape: Any) -> ValueArray:
         return ValueArray(self.values.reshape(*shape))
@@ -240,6 +244,7 @@ class Scalarized:
 
     @property
     def grads(self) -> list[np.ndarray]:
+        """d(sum of the outputs)/d(each element), one float64 array per input tensor, in its shape."""
         return [np.vectorize(lambda v: v.grad, otypes=[np.float64])(values) for values in self.inputs]
 
     def __len__(self) -> int:
@@ -255,6 +260,7 @@ class Scalarized:
                     yield value
 
     def draw(self, rankdir: str = "LR") -> Any:
+        """The scalar graph: one box per number (data and grad), one circle per operation."""
         return draw_values([v for v in self.output.reshape(-1) if isinstance(v, Value)], rankdir)
 
     def tensor_grads(self) -> list[np.ndarray]:
