@@ -120,11 +120,12 @@ def test_the_micrograd_neuron_shows_the_published_gradients():
     trace = explain(o)
     assert [s.op for s in trace] == ["Tanh", "Add", "Add", "Mul", "Mul"]
     assert trace[0].formula == "d tanh(x)/dx = 1 - tanh(x)**2"
+    assert trace[4].local_formulas == ("d(x1 * w1)/dx1 = w1", "d(x1 * w1)/dw1 = x1")  # the inputs' own names
     np.testing.assert_allclose(trace[0].local_values[0], 1 - np.tanh(0.8813735870195432) ** 2)
     grads = {r.operand.name: float(r.grad) for r in trace.inputs}
     assert grads == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5}, abs=1e-6)
     text = str(trace)
-    assert "step 0: Tanh" in text and "d tanh(x)/dx = 1 - tanh(x)**2" in text and "grad x1" in text
+    assert "step 0: Tanh" in text and "d tanh(h4)/dh4 = 1 - tanh(h4)**2" in text and "grad x1" in text
     assert "<table>" in trace._repr_html_() and "tanh" in trace._repr_html_()
     assert all(t.grad is None for t in leaves.values())
 
@@ -145,9 +146,9 @@ def test_fan_out_is_shown_as_a_sum():
 def test_draw_labels_edges_with_local_derivatives_and_nodes_with_gradients():
     o, _ = _neuron()
     source = explain(o).draw().source
-    assert 'label="1 - tanh(x)**2 = 0.5"' in source
-    assert 'label="y = -3"' in source  # d(x1 * w1)/dx1 = w1
-    assert "grad -1.5" in source and "step 0" in source
+    assert 'label="1 - tanh(h4)**2 = 0.5"' in source and "step 1: h4" in source
+    assert 'label="w1 = -3"' in source  # d(x1 * w1)/dx1 = w1
+    assert "grad -1.5" in source and "step 0: o" in source
 
 
 def test_explain_refuses_a_freed_graph_and_keeps_a_live_one():

@@ -107,7 +107,7 @@ def trace_code(trace: Trace) -> str:
             g = w.assign(f"grad_{step.output.name}", literal(np.asarray(step.upstream)), why)
         grads[node] = g
         w.comment("")
-        w.comment(f"step {step.index}: {step.op}  {step.formula}")
+        w.comment(f"step {step.index}: {step.op}  {'; '.join(dict.fromkeys(step.local_formulas)) or step.formula}")
         render = BACKWARD_NUMPY.get(step.op)
         expressions = render(w, node, g, saved[step.index]) if render is not None else None
         edges = [(k, p) for k, p in enumerate(node.parents) if p is not None]

@@ -117,7 +117,7 @@ class Trace:
 
         notes: dict[Any, list[str] | str] = {}
         for step in self.steps:
-            notes[step.node] = [f"step {step.index}", f"grad {_short(step.upstream)}"]
+            notes[step.node] = [f"step {step.index}: {step.output.name}", f"grad {_short(step.upstream)}"]
             for parent, formula, local in zip(_edges(step.node), step.local_formulas, step.local_values):
                 shown = re.sub(r" \(.*\)$", "", formula.partition("= ")[2])  # the remark stays in the table
                 value = _short(local) if local is not None and local.size == 1 else shown
@@ -190,13 +190,14 @@ def _steps(order: list[Node], found: dict, names: _Names) -> tuple[list[Step], d
         contributions = input_gradients(node, upstream)
         edges = _edges(node)
         slots = [k for k, parent in enumerate(node.parents) if parent is not None]
+        positional = [None if p is None else names.operand(p).name for p in node.parents]
         for j, parent in enumerate(edges):
             summed.setdefault(parent, []).append((i, j))
         steps.append(Step(
             index=i, op=node.name(), formula=_formula(node), output=names.operand(node),
             inputs=tuple(names.operand(p) for p in edges), upstream=upstream.data,
             summed_from=tuple(summed.get(node, ())),
-            local_formulas=tuple(_local_formula(node, slot) for slot in slots),
+            local_formulas=tuple(_local_formula(node, slot, positional) for slot in slots),
             local_values=tuple(_local_value(node, parent) for parent in edges),
             contributions=tuple(None if contributions[k] is None else contributions[k].data for k in slots), node=node))
     return steps, summed
@@ -211,10 +212,22 @@ def _formula(node: Node) -> str:
     return getattr(node.op, "formula", None) or f"d {node.name()}(x)/dx: no formula declared (add `formula = ...`)"
 
 
-def _local_formula(node: Node, slot: int) -> str:
-    """The part of the op's formula for input `slot` (formulas of several inputs are `;`-separated)."""
+_VARIABLE = re.compile(r"(?<![\w.'])[a-z](?![\w(])")  # a one-letter name: x, y, w, b (not the T of w.T)
+
+
+def _local_formula(node: Node, slot: int, names: list[str | None]) -> str:
+    """The part of the op's formula for input `slot` (formulas of several inputs are `;`-separated),
+    its one-letter variables replaced by the inputs' names: d(x1 * w1)/dx1 = w1. The variables are
+    read off the formula's left side, in positional order; when they do not match the op's inputs
+    one to one, the formula is shown as the op declares it."""
     parts = _formula(node).split("; ")
-    return parts[slot] if len(parts) == len(node.parents) else parts[0]
+    part = parts[slot] if len(parts) == len(node.parents) else parts[0]
+    variables = list(dict.fromkeys(_VARIABLE.findall(part[1:].partition("/d")[0])))
+    if len(variables) != len(names):
+        return part
+    rename = {v: name for v, name in zip(variables, names) if name is not None}
+    part = re.sub(r"/d([a-z])\b", lambda m: "/d" + rename.get(m.group(1), m.group(1)), part)
+    return _VARIABLE.sub(lambda m: rename.get(m.group(0), m.group(0)), part)
 
 
 def _local_value(node: Node, parent: Any) -> np.ndarray | None:
