@@ -149,6 +149,16 @@ def test_draw_labels_edges_with_local_derivatives_and_nodes_with_gradients():
     assert 'label="1 - tanh(h4)**2 = 0.5"' in source and "step 1: h4" in source
     assert 'label="w1 = -3"' in source  # d(x1 * w1)/dx1 = w1
     assert "grad -1.5" in source and "step 0: o" in source
+    assert 'label="w1 = -3"' in explain(o).draw(view="backward").source
+
+
+def test_notes_after_a_step_show_which_gradients_are_complete():
+    o, leaves = _neuron()
+    trace = explain(o)
+    notes = trace.notes(after=1)  # Tanh and the outer Add have run
+    assert notes[trace[0].node][1] == "grad 1" and notes[trace[2].node][1] == "grad 0.5"  # step 2's input is ready
+    assert notes[trace[3].node][1] == "grad pending" and notes[leaves["x1"]] == "grad pending"
+    assert notes[leaves["b"]] == "grad 0.5"
 
 
 def test_explain_refuses_a_freed_graph_and_keeps_a_live_one():

@@ -110,23 +110,34 @@ class Trace:
         gradient in `grads[name]` and in a variable `grad_<name>` (see `tinygrad_edu.backward_code`)."""
         return trace_code(self)
 
-    def draw(self, **options: Any) -> Any:
-        """The forward graph (through `draw_graph`), each edge labelled with its local derivative and
-        each node with its step and gradient; `options` go to `draw_graph`."""
-        from .graph import draw_graph
-
-        notes: dict[Any, list[str] | str] = {}
+    def notes(self, after: int | None = None) -> dict:
+        """What `draw()` writes on the graph, as `draw_graph(notes=...)` takes it: each edge's local
+        derivative, each op's step and gradient, each input's gradient. With `after=k`, the state
+        once steps 0..k have run: a gradient whose contributions have not all arrived reads "grad
+        pending" (for frames of an animation)."""
+        done = len(self.steps) if after is None else after + 1
+        notes: dict[Any, Any] = {}
         for step in self.steps:
-            notes[step.node] = [f"step {step.index}: {step.output.name}", f"grad {_short(step.upstream)}"]
+            ready = all(i < done for i, _ in step.summed_from)  # every contribution has arrived
+            notes[step.node] = [f"step {step.index}: {step.output.name}",
+                                f"grad {_short(step.upstream)}" if ready else "grad pending"]
             for parent, formula, local in zip(_edges(step.node), step.local_formulas, step.local_values):
                 shown = re.sub(r" \(.*\)$", "", formula.partition("= ")[2])  # the remark stays in the table
                 value = _short(local) if local is not None and local.size == 1 else shown
                 notes[(parent, step.node)] = shown if value == shown else f"{shown} = {value}"
         for result in self.inputs:
             if result.tensor.grad_fn is None:
-                notes[result.tensor] = f"grad {_short(result.grad, 'None (not used)')}"
+                ready = all(i < done for i, _ in result.summed_from)
+                notes[result.tensor] = f"grad {_short(result.grad, 'None (not used)')}" if ready else "grad pending"
+        return notes
+
+    def draw(self, **options: Any) -> Any:
+        """The forward graph (through `draw_graph`), each edge labelled with its local derivative and
+        each node with its step and gradient; `options` go to `draw_graph`."""
+        from .graph import draw_graph
+
         options.setdefault("compact", True)
-        return draw_graph(self.root, notes=notes, **options)
+        return draw_graph(self.root, notes=self.notes(), **options)
 
 
 # ----------------------------------------------------------------------------------------------
