@@ -58,10 +58,12 @@ class Writer:
         return name
 
     def line(self, text: str) -> None:
+        """Add a statement and run it (the writer runs only code it wrote itself)."""
         self.lines.append(text)
         exec(text, self.namespace)
 
     def comment(self, text: str) -> None:
+        """Add a comment line (an empty line for empty text)."""
         self.lines.append(f"# {text}" if text else "")
 
     def assign(self, hint: str, expression: str, comment: str = "") -> str:
@@ -70,8 +72,9 @@ class Writer:
         self.line(f"{name} = {expression}" + (f"  # {comment}" if comment else ""))
         return name
 
-    def value(self, name: str) -> Any:
-        return self.namespace[name]
+    def value(self, expression: str) -> Any:
+        """What a variable (or an expression of the code so far) holds."""
+        return eval(expression, self.namespace)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,17 +281,24 @@ def _max_pool_backward(w: Writer, node: Node, g: str, s: list[str]) -> list[str 
     return [f"({windows} * {mask}).sum(axis=0)"]
 
 
+def _pow(w: Writer, node: Node, g: str, s: list[str]) -> list[str | None]:
+    x, y, out = s
+    gx = f"{g} * 0.0" if np.all(w.value(y) == 0) else f"{g} * {y} * {x} ** ({y} - 1)"  # d/dx x**0 is 0, also at 0
+    return [gx, f"{g} * {out} * np.log({x})"]
+
+
 def _meta(node: Node, key: str) -> str:
     return literal(node.metadata[key])
 
 
+# Each entry: (writer w, node n, upstream gradient variable g, saved-value variables s) -> one NumPy
+# expression per positional input, in the order forward received them.
 BACKWARD_NUMPY: dict[str, Render] = {
     "Add": lambda w, n, g, s: [g, g],
     "Sub": lambda w, n, g, s: [g, f"-{g}"],
     "Mul": lambda w, n, g, s: [f"{g} * {s[1]}", f"{g} * {s[0]}"],
     "Div": lambda w, n, g, s: [f"{g} / {s[1]}", f"-({g} * {s[0]}) / ({s[1]} * {s[1]})"],
-    "Pow": lambda w, n, g, s: [f"{g} * 0.0" if s[1] == "0" else f"{g} * {s[1]} * {s[0]} ** ({s[1]} - 1)",
-                               f"{g} * {s[2]} * np.log({s[0]})"],
+    "Pow": _pow,
     "Remainder": lambda w, n, g, s: [g, f"-({g} * {s[0]})"],
     "Neg": lambda w, n, g, s: [f"-{g}"],
     "Abs": lambda w, n, g, s: [f"{g} * np.sign({s[0]})"],
