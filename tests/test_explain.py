@@ -16,8 +16,9 @@ def _engine_grads(out, inputs, seed):
 
 
 def _check_trace(out, inputs, seed=None):
-    """The trace's and the code's gradients equal the engine's; every step's upstream gradient is the
-    sum of the contributions the trace lists for it; .grad and the graph are left as they were."""
+    """The trace's and the code's gradients equal the engine's (`tg.grad`); every step's upstream
+    gradient and every input's gradient is the sum of the contributions the trace lists for it (each
+    one step of the op's backward); .grad is left as it was."""
     trace = explain(out, inputs=inputs, gradient=seed)
     expected = _engine_grads(out, inputs, seed)
     for step in trace:
@@ -32,6 +33,9 @@ def _check_trace(out, inputs, seed=None):
             assert result.grad is None and namespace["grads"][result.operand.name] is None
             continue
         np.testing.assert_allclose(result.grad, engine.data, rtol=1e-10, atol=1e-12)
+        if result.tensor.grad_fn is None and out.grad_fn is not None:  # a leaf: the sum of its contributions
+            shares = sum(trace[i].contributions[j] for i, j in result.summed_from)
+            np.testing.assert_allclose(shares, engine.data, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(namespace["grads"][result.operand.name], engine.data, rtol=1e-7, atol=1e-9)
     return trace
 
