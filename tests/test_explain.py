@@ -1,5 +1,6 @@
 """tg.explain: the trace and its generated NumPy code reproduce the engine's gradients, on every
-registered op and on hypothesis-drawn compositions, without touching .grad or freeing the graph."""
+registered op, on gradient graphs and on hypothesis-drawn compositions and convolutions, without
+touching .grad or freeing the graph."""
 
 import numpy as np
 import pytest
@@ -91,6 +92,22 @@ def compositions(draw):
 def test_trace_and_code_equal_the_engine_on_random_compositions(program):
     out, inputs = program
     _check_trace(out, inputs)
+
+
+@given(st.integers(0, 2**16), st.sampled_from([1, 2]), st.sampled_from([0, 1]), st.sampled_from([2, 3]),
+       st.booleans())
+def test_trace_and_code_equal_the_engine_on_random_convolutions(seed, stride, padding, kernel, pool):
+    """A drawn convolution (stride, padding, kernel size), optionally pooled, whose output is used
+    twice (fan-out) and mixed with a broadcast bias and an indexed slice."""
+    rng = np.random.default_rng(seed)
+    x = tg.tensor(rng.standard_normal((2, 2, 6, 6)), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((3, 2, kernel, kernel)), requires_grad=True)
+    b = tg.tensor(rng.standard_normal(3), requires_grad=True)
+    y = tg.conv2d(x, w, b, stride=stride, padding=padding).tanh()
+    if pool:
+        y = tg.max_pool2d(y, 2) if y.shape[-1] >= 2 else y
+    out = (y * y).mean() + (y[:, 1:, :1] * b.reshape(1, 3, 1, 1)[:, 1:]).sum()
+    _check_trace(out, [x, w, b])
 
 
 def test_trace_and_code_equal_the_engine_through_a_small_cnn():
