@@ -48,6 +48,13 @@ def test_every_engine_function_has_a_registry_entry():
     assert not missing, f"Function subclasses that no registry entry exercises: {missing}"
 
 
+def test_every_engine_function_declares_its_derivative_formula():
+    """`tg.explain` shows each op's local derivative: every engine Function declares it beside its backward."""
+    missing = sorted(cls.__name__ for cls in engine_functions()
+                     if not isinstance(cls.__dict__.get("formula"), str) or not cls.__dict__["formula"].startswith("d"))
+    assert not missing, f"Function subclasses without a `formula = \"d f(x)/dx = ...\"` attribute: {missing}"
+
+
 def _scaled_backward(cls):
     original = cls.__dict__["backward"].__func__
 

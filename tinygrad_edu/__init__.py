@@ -21,6 +21,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
                        zeros, zeros_like)
 from .device import cuda, device
+from .explain import explain
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .interop import from_torch, to_torch
@@ -39,6 +40,7 @@ from .ops.shape import (broadcast_to, cat, chunk, clone, concatenate, expand, fl
                         repeat, repeat_interleave, reshape, split, squeeze, stack, swapaxes, tile, transpose, unsqueeze)
 from .ops.inplace import accepts_out
 from .random import Generator, initial_seed, manual_seed
+from .scalar import scalarize
 from .serialization import load, save
 
 # The functional forms PyTorch gives an `out=` keyword (`torch.add(x, y, out=result)`) take it here too.

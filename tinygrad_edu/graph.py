@@ -283,13 +283,16 @@ def draw_graph(
     highlight: Any = None,
     compact: bool = False,
     max_elements: int = 16,
+    notes: dict | None = None,
 ) -> GraphDrawing:
     """Draw the graph that produced `roots` (a tensor or a list of tensors).
 
     `view="forward"` shows tensors and ops, `"backward"` the backward nodes with their saved values.
     `module=` names parameters (`fc1.weight`) and clusters ops by submodule (exactly when the
     forward ran inside `trace_modules(module)` and `trace=` is given); `tensors=` lists intermediate
-    tensors you hold (their names, values and gradients are shown). See docs/graphs.md.
+    tensors you hold (their names, values and gradients are shown). `notes` adds text: lines under a
+    node (key: a Node or leaf Tensor) or a label on an edge (key: a (input, Node) pair), as
+    `tg.explain(...).draw()` does. See docs/graphs.md.
     """
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
     if not roots or not all(isinstance(r, Tensor) for r in roots):
@@ -341,6 +344,6 @@ def draw_graph(
 
     opts = DrawOptions(view, show_data, show_grad, show_saved, color_by_grad, (float(low), float(high)), max_depth,
                     compact, max_elements)
-    builder = DotBuilder(walk, opts, names, owners, param_module, grads, highlighted)
+    builder = DotBuilder(walk, opts, names, owners, param_module, grads, highlighted, notes)
     builder.forward() if view == "forward" else builder.backward()
     return GraphDrawing(builder.finish(rankdir, classes, groups))

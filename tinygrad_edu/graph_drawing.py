@@ -151,8 +151,11 @@ class DotBuilder:
     then merges collapsed groups and writes a graphviz.Digraph."""
 
     def __init__(self, walk: GraphWalk, opts: DrawOptions, names: dict[int, str], owners: dict[int, str],
-                 param_module: dict[int, str], grads: dict[int, np.ndarray], highlighted: set[int]) -> None:
+                 param_module: dict[int, str], grads: dict[int, np.ndarray], highlighted: set[int],
+                 notes: dict | None = None) -> None:
         self.walk, self.opts, self.names, self.grads, self.highlighted = walk, opts, names, grads, highlighted
+        # extra text by id: a node's lines (key: Node or Tensor), an edge's label (key: (input, Node))
+        self.notes = {(id(k[0]), id(k[1])) if isinstance(k, tuple) else id(k): v for k, v in (notes or {}).items()}
         self.owners, self.param_module = owners, param_module
         self.nodes: dict[str, dict] = {}
         self.edges: list[tuple[str, str, dict]] = []
@@ -171,6 +174,8 @@ class DotBuilder:
     def node(self, key: str, title: str, lines: list[str], kind: str, obj: Any = None, cluster: str | None = None,
              grad_key: int | None = None, **attrs: str) -> None:
         attrs.setdefault("fillcolor", _COLOURS[kind])
+        note = self.notes.get(id(obj)) if obj is not None and kind != "tensor" else None
+        lines = lines + ([note] if isinstance(note, str) else list(note or []))
         if grad_key is not None and self.opts.color_by_grad and grad_key in self.grads:
             attrs["fillcolor"], attrs["fontcolor"] = _grad_colour(_grad_rms(self.grads[grad_key]), *self.opts.grad_range)
         if obj is not None and id(obj) in self.root_ids:
@@ -183,6 +188,9 @@ class DotBuilder:
         if src_obj is not None and dst_obj is not None and id(src_obj) in self.highlighted \
                 and id(dst_obj) in self.highlighted:
             attrs.update(color=_HIGHLIGHT, penwidth="2.5")
+        note = self.notes.get((id(src_obj), id(dst_obj))) or self.notes.get((id(dst_obj), id(src_obj)))
+        if note and src_obj is not dst_obj:
+            attrs.update(label=note, fontname="Helvetica", fontsize="9")
         self.edges.append((src, dst, attrs))
 
     def name_of(self, tensor: Tensor | None) -> str | None:

@@ -100,7 +100,7 @@ class _Direction:
 
 def _tensor_to_torch(torch: Any, nn: Any, tensor: Tensor) -> Any:
     """A PyTorch copy of `tensor`: same values, dtype and requires_grad; a Parameter stays one."""
-    copy = torch.from_numpy(np.array(tensor.data, order="C"))
+    copy = torch.from_numpy(np.array(tensor.detach().numpy(), order="C"))
     if isinstance(tensor, nn.Parameter):
         return torch.nn.Parameter(copy, requires_grad=tensor.requires_grad)
     return copy.requires_grad_(tensor.requires_grad)

@@ -11,7 +11,7 @@ No op logic lives here: ops are in `tinygrad_edu/ops/`, Tensor's methods are att
 `tinygrad_edu/methods.py`.
 """
 
-from .backprop import backward, grad, node_gradients, unbroadcast, walk_order
+from .backprop import backward, grad, input_gradients, node_gradients, unbroadcast, walk_order
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function, Node
 from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled, no_grad,
@@ -20,5 +20,5 @@ from .tensor import Tensor
 from .versions import mark_written
 
 __all__ = ["Function", "Node", "Tensor", "backward", "detect_anomaly", "enable_grad", "get_default_dtype", "grad",
-           "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "mark_written", "no_grad", "node_gradients",
-           "set_default_dtype", "set_grad_enabled", "unbroadcast", "walk_order"]
+           "inference_mode", "input_gradients", "is_anomaly_enabled", "is_grad_enabled", "mark_written", "no_grad",
+           "node_gradients", "set_default_dtype", "set_grad_enabled", "unbroadcast", "walk_order"]

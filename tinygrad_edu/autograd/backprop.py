@@ -305,12 +305,22 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     return tuple(result)
 
 
-def node_gradients(outputs: Sequence[Tensor], nodes: set) -> dict:
-    """The gradient of the sum of `outputs` arriving at each of `nodes` and at every leaf, from one
-    backward pass that keeps the graph and runs no hooks (for drawings and explanations)."""
+def node_gradients(outputs: Sequence[Tensor], nodes: set, grad_outputs: Sequence[Any] | None = None) -> dict:
+    """The gradient of the sum of `outputs` (each weighted by its `grad_outputs` entry when given)
+    arriving at each of `nodes` and at every leaf, from one backward pass that keeps the graph and
+    runs no hooks (for drawings and explanations)."""
     with no_grad():
-        return _walk(outputs, _root_grads(outputs, None, "node_gradients"), True, False, nodes, hooks=False)
+        return _walk(outputs, _root_grads(outputs, grad_outputs, "node_gradients"), True, False, nodes, hooks=False)
 
+
+def input_gradients(node: Node, grad: Tensor) -> tuple:
+    """One step of the walk on its own: what `node` hands each input for the upstream `grad` (its
+    local vector-Jacobian product, in the input's shape; None where no gradient flows). The graph
+    is kept (for explanations)."""
+    with no_grad():
+        shares = _local_backward(node, grad, True, False)
+        return tuple(None if parent is None or g is None else _fit_to_input(g, parent, node)
+                     for parent, g in zip(node.parents, shares))
 
 
 def tensor_backward(tensor: Tensor, gradient: Any = None, retain_graph: bool | None = None,

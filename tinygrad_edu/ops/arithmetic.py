@@ -20,6 +20,7 @@ class Add(Function):
     def forward(ctx, x, y):
         return np.add(x, y)
 
+    formula = "d(x + y)/dx = 1; d(x + y)/dy = 1"
     @staticmethod
     def backward(ctx, g):
         return g, g
@@ -30,6 +31,7 @@ class Sub(Function):
     def forward(ctx, x, y):
         return np.subtract(x, y)
 
+    formula = "d(x - y)/dx = 1; d(x - y)/dy = -1"
     @staticmethod
     def backward(ctx, g):
         return g, (-g if ctx.needs_input_grad[1] else None)
@@ -43,6 +45,7 @@ class Mul(Function):
             ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
         return np.multiply(x, y)
 
+    formula = "d(x * y)/dx = y; d(x * y)/dy = x"
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
@@ -57,6 +60,7 @@ class Div(Function):
             ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return np.divide(x, y)
 
+    formula = "d(x / y)/dx = 1 / y; d(x / y)/dy = -x / y**2"
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
@@ -71,6 +75,7 @@ class Pow(Function):
         ctx.save_for_backward(x, y, out)
         return out
 
+    formula = "d x**y/dx = y * x**(y - 1); d x**y/dy = x**y * log(x)"
     @staticmethod
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
@@ -102,6 +107,7 @@ class Remainder(Function):
         ctx.save_for_backward(np.floor_divide(x, y))
         return np.remainder(x, y)
 
+    formula = "d(x % y)/dx = 1; d(x % y)/dy = -floor(x / y)"
     @staticmethod
     def backward(ctx, g):
         (quotient,) = ctx.saved_tensors
@@ -113,6 +119,7 @@ class Neg(Function):
     def forward(ctx, x):
         return np.negative(x)
 
+    formula = "d(-x)/dx = -1"
     @staticmethod
     def backward(ctx, g):
         return -g
@@ -124,6 +131,7 @@ class Abs(Function):
         ctx.save_for_backward(x)
         return np.abs(x)
 
+    formula = "d |x|/dx = sign(x)"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors

@@ -38,6 +38,7 @@ class Unfold(Function):
             return windows.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)
         return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
 
+    formula = "d unfold(x)/dx = 1 for each window copy (the copies' gradients are summed: fold)"
     @staticmethod
     def backward(ctx, g):
         return Fold.apply(g, output_size=ctx.in_size, kernel_size=ctx.kernel_size, stride=ctx.stride,
@@ -78,6 +79,7 @@ class Fold(Function):
                 target[:, :, rows, columns] += blocks[:, i, j]
         return target.transpose(1, 0, 2, 3)
 
+    formula = "d fold(c)/dc = 1 (each column entry is added to one pixel: unfold)"
     @staticmethod
     def backward(ctx, g):
         return Unfold.apply(g, kernel_size=ctx.kernel_size, stride=ctx.stride, dilation=ctx.dilation,
@@ -131,6 +133,7 @@ class ConvProduct(Function):
             out += bias[:, None]
         return out
 
+    formula = "d(w @ c + b)/dw = c (g @ c.T); d(w @ c + b)/dc = w (w.T @ g); d(w @ c + b)/db = 1 (sum g)"
     @staticmethod
     def backward(ctx, g):
         weight, cols = ctx.saved_tensors
@@ -273,6 +276,7 @@ class MaxPool2d(Function):
         ctx.save_for_backward(mask)
         return out
 
+    formula = "d max_pool(x)/dx = 1 at each window's first maximum, else 0"
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
@@ -300,6 +304,7 @@ class MaxPool2dBackward(Function):
         ctx.save_for_backward(mask)
         return out
 
+    formula = "d scatter(g)/dg = 1 at each window's first maximum, else 0"
     @staticmethod
     def backward(ctx, gg):
         (mask,) = ctx.saved_tensors

@@ -23,6 +23,8 @@ _LETTERS = string.ascii_letters
 
 
 class Einsum(Function):
+    formula = "d einsum(..., x, ...)/dx = einsum of g with the other operands, onto x's indices"
+
     @staticmethod
     def forward(ctx, *operands, inputs, output):
         ctx.save_for_backward(*operands)
@@ -32,7 +34,8 @@ class Einsum(Function):
     @staticmethod
     def backward(ctx, g):
         operands = ctx.saved_tensors
-        return tuple(_operand_grad(g, operands, i, ctx.inputs, ctx.output) if needed else None
+        shapes = [x.shape for x in operands]
+        return tuple(_run_plan(gradient_plan(ctx.inputs, ctx.output, shapes, i), g, operands, i) if needed else None
                      for i, needed in enumerate(ctx.needs_input_grad))
 
 
@@ -40,34 +43,72 @@ def _equation(inputs: Sequence[str], output: str) -> str:
     return ",".join(inputs) + "->" + output
 
 
-def _operand_grad(g: Tensor, operands: Sequence[Any], i: int, inputs: Sequence[str], output: str) -> Tensor:
-    """d(sum(g * einsum(...)))/d(operand i), as a differentiable einsum of g and the others."""
+def gradient_plan(inputs: Sequence[str], output: str, shapes: Sequence[tuple], i: int) -> list[tuple]:
+    """The steps that turn the output gradient into operand i's gradient, as data, so the engine's
+    backward and the NumPy rendering of `trace.code()` follow the same recipe:
+    ("einsum", equation) with the gradient and the other operands, then ("reshape", shape),
+    ("sum", axes), ("broadcast", shape) and ("diagonal", equation, eye sizes) where needed."""
     target = inputs[i]
-    own = dict(zip(target, operands[i].shape))  # this operand's size of each of its indices
+    own = dict(zip(target, shapes[i]))  # this operand's size of each of its indices
     seen_elsewhere = set(output).union(*(set(s) for j, s in enumerate(inputs) if j != i))
     unique = "".join(dict.fromkeys(target))
     kept = "".join(letter for letter in unique if letter in seen_elsewhere)
-    others = [x for j, x in enumerate(operands) if j != i]
-    grad = einsum_explicit([output] + [s for j, s in enumerate(inputs) if j != i], kept, g, *others)
-    grad = reshape(grad, [grad.shape[kept.index(letter)] if letter in kept else 1 for letter in unique])
+    plan: list[tuple] = [("einsum", _equation([output] + [s for j, s in enumerate(inputs) if j != i], kept))]
+    grad_shape = [_size_after_einsum(letter, output, inputs, shapes, i) if letter in kept else 1 for letter in unique]
+    if len(kept) != len(unique):
+        plan.append(("reshape", tuple(grad_shape)))
     # where this operand was broadcast (size 1 against n), its gradient sums over the copies
-    summed = tuple(k for k, letter in enumerate(unique) if own[letter] == 1 and grad.shape[k] != 1)
+    summed = tuple(k for k, letter in enumerate(unique) if own[letter] == 1 and grad_shape[k] != 1)
     if summed:
-        grad = reduce_sum(grad, axis=summed, keepdims=True)
+        plan.append(("sum", summed))
     # indices only this operand had were summed away: the gradient is constant along them
-    grad = broadcast_to(grad, [own[letter] for letter in unique])
+    full = tuple(own[letter] for letter in unique)
+    if any(own[letter] != 1 and grad_shape[k] == 1 for k, letter in enumerate(unique)):
+        plan.append(("broadcast", full))
     if unique != target:  # a repeated index read a diagonal: write the gradient onto that diagonal
         renamed, deltas, fresh = [], [], iter(c for c in _LETTERS if c not in target + output)
         for position, letter in enumerate(target):
             if letter in target[:position]:
                 twin = next(fresh)
                 renamed.append(twin)
-                deltas.append((letter + twin, np.eye(own[letter])))
+                deltas.append((letter + twin, own[letter]))
             else:
                 renamed.append(letter)
-        grad = einsum_explicit([unique] + [subs for subs, _ in deltas], "".join(renamed),
-                               grad, *[eye for _, eye in deltas])
+        plan.append(("diagonal", _equation([unique] + [subs for subs, _ in deltas], "".join(renamed)),
+                     tuple(n for _, n in deltas)))
+    return plan
+
+
+def _size_after_einsum(letter: str, output: str, inputs: Sequence[str], shapes: Sequence[tuple], i: int) -> int:
+    """The size of `letter` in the first step's result: the output gradient's (broadcast over all
+    operands) for an output index, else the largest among the other operands."""
+    operands = range(len(inputs)) if letter in output else [j for j in range(len(inputs)) if j != i]
+    return max((n for j in operands for subs_letter, n in zip(inputs[j], shapes[j]) if subs_letter == letter),
+               default=1)
+
+
+def _run_plan(plan: list[tuple], g: Tensor, operands: Sequence[Any], i: int) -> Tensor:
+    """Carry out `gradient_plan` with differentiable tensor ops."""
+    others = [x for j, x in enumerate(operands) if j != i]
+    grad = g
+    for step in plan:
+        kind = step[0]
+        if kind == "einsum":
+            grad = _from_equation(step[1], grad, *others)
+        elif kind == "reshape":
+            grad = reshape(grad, step[1])
+        elif kind == "sum":
+            grad = reduce_sum(grad, axis=step[1], keepdims=True)
+        elif kind == "broadcast":
+            grad = broadcast_to(grad, step[1])
+        else:
+            grad = _from_equation(step[1], grad, *[np.eye(n) for n in step[2]])
     return grad
+
+
+def _from_equation(equation: str, *operands: Any) -> Tensor:
+    lhs, _, output = equation.partition("->")
+    return einsum_explicit(lhs.split(","), output, *operands)
 
 
 def einsum_explicit(inputs: Sequence[str], output: str, *operands: Any) -> Tensor:

@@ -38,6 +38,7 @@ class Exp(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d exp(x)/dx = exp(x)"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -50,6 +51,7 @@ class Log(Function):
         ctx.save_for_backward(x)
         return np.log(x)
 
+    formula = "d log(x)/dx = 1 / x"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -62,6 +64,7 @@ class Log1p(Function):
         ctx.save_for_backward(x)
         return np.log1p(x)
 
+    formula = "d log(1 + x)/dx = 1 / (1 + x)"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -75,6 +78,7 @@ class Sqrt(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d sqrt(x)/dx = 1 / (2 * sqrt(x))"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -87,6 +91,7 @@ class Sin(Function):
         ctx.save_for_backward(x)
         return np.sin(x)
 
+    formula = "d sin(x)/dx = cos(x)"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -99,6 +104,7 @@ class Cos(Function):
         ctx.save_for_backward(x)
         return np.cos(x)
 
+    formula = "d cos(x)/dx = -sin(x)"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -112,6 +118,7 @@ class Tanh(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d tanh(x)/dx = 1 - tanh(x)**2"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -126,6 +133,7 @@ class TanhBackward(Function):
         ctx.save_for_backward(g, out)
         return g - g * out * out  # g * (1 - out^2) without a Python-scalar operand (slow on small arrays)
 
+    formula = "d(g * (1 - t**2))/dg = 1 - t**2; d(g * (1 - t**2))/dt = -2 * g * t"
     @staticmethod
     def backward(ctx, gg):
         g, out = ctx.saved_tensors
@@ -143,6 +151,7 @@ class Sigmoid(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -157,6 +166,7 @@ class SigmoidBackward(Function):
         ctx.save_for_backward(g, out)
         return g * (out - out * out)  # g * s * (1 - s) without a Python-scalar operand
 
+    formula = "d(g * s * (1 - s))/dg = s * (1 - s); d(g * s * (1 - s))/ds = g * (1 - 2 * s)"
     @staticmethod
     def backward(ctx, gg):
         g, out = ctx.saved_tensors
@@ -171,6 +181,7 @@ class Relu(Function):
         ctx.save_for_backward(mask)
         return np.maximum(x, 0)
 
+    formula = "d relu(x)/dx = 1 if x > 0 else 0"
     @staticmethod
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
@@ -184,6 +195,7 @@ class LeakyRelu(Function):
         ctx.save_for_backward(slope)
         return x * slope
 
+    formula = "d leaky_relu(x)/dx = 1 if x > 0 else negative_slope"
     @staticmethod
     def backward(ctx, g):
         (slope,) = ctx.saved_tensors
@@ -198,6 +210,7 @@ class Elu(Function):
         ctx.save_for_backward(x > 0, out)
         return out
 
+    formula = "d elu(x)/dx = 1 if x > 0 else elu(x) + alpha"
     @staticmethod
     def backward(ctx, g):
         positive, out = ctx.saved_tensors
@@ -210,6 +223,7 @@ class Erf(Function):
         ctx.save_for_backward(x)
         return _erf(np.asarray(x))
 
+    formula = "d erf(x)/dx = 2 / sqrt(pi) * exp(-x**2)"
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -225,6 +239,7 @@ class Softplus(Function):
         ctx.save_for_backward(x, linear)
         return np.where(linear, x, np.logaddexp(0, scaled) / beta).astype(x.dtype)
 
+    formula = "d softplus(x)/dx = sigmoid(beta * x) (1 where beta * x > threshold)"
     @staticmethod
     def backward(ctx, g):
         x, linear = ctx.saved_tensors
@@ -244,6 +259,7 @@ class Clip(Function):
         ctx.save_for_backward(inside)
         return np.clip(x, low, high)
 
+    formula = "d clip(x, low, high)/dx = 1 if low <= x <= high else 0"
     @staticmethod
     def backward(ctx, g):
         (inside,) = ctx.saved_tensors
@@ -267,6 +283,7 @@ class Maximum(Function):
         _save_share(ctx, np.greater, x, y)
         return np.maximum(x, y)
 
+    formula = "d max(x, y)/dx = 1 if x > y else 0 (1/2 at ties); d max(x, y)/dy = 1 if y > x else 0 (1/2 at ties)"
     @staticmethod
     def backward(ctx, g):
         return _split_by_share(ctx, g)
@@ -278,6 +295,7 @@ class Minimum(Function):
         _save_share(ctx, np.less, x, y)
         return np.minimum(x, y)
 
+    formula = "d min(x, y)/dx = 1 if x < y else 0 (1/2 at ties); d min(x, y)/dy = 1 if y < x else 0 (1/2 at ties)"
     @staticmethod
     def backward(ctx, g):
         return _split_by_share(ctx, g)
@@ -289,6 +307,7 @@ class Where(Function):
         ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
+    formula = "d where(c, x, y)/dc = none (a condition); d where(c, x, y)/dx = c; d where(c, x, y)/dy = not c"
     @staticmethod
     def backward(ctx, g):
         (condition,) = ctx.saved_tensors

@@ -73,6 +73,7 @@ class GetItem(Function):
         ctx.in_shape, ctx.index, ctx.repeats = x.shape, index, repeats
         return x[index]
 
+    formula = "d x[index]/dx = 1 at the selected positions (repeated ones add up)"
     @staticmethod
     def backward(ctx, g):
         return IndexAdd.apply(g, index=ctx.index, shape=ctx.in_shape, repeats=ctx.repeats)
@@ -91,6 +92,7 @@ class IndexAdd(Function):
             out[index] = g
         return out
 
+    formula = "d scatter_add(g, index)/dg = 1 at index"
     @staticmethod
     def backward(ctx, g):
         return GetItem.apply(g, index=ctx.index, repeats=ctx.repeats)

@@ -35,6 +35,7 @@ class SetItem(Function):
         out[index] = v
         return out
 
+    formula = "d set(x, index, v)/dx = 1 outside index, 0 inside; d set(x, index, v)/dv = 1 at index"
     @staticmethod
     def backward(ctx, g):
         need_x, need_v = ctx.needs_input_grad

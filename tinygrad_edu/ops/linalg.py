@@ -18,6 +18,7 @@ class MatMul(Function):
         ctx.save_for_backward(x, y)
         return np.matmul(x, y)
 
+    formula = "d(x @ y)/dx = y (g @ y.T); d(x @ y)/dy = x (x.T @ g)"
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors

@@ -31,6 +31,7 @@ class Softmax(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d softmax(x)_i/dx_j = s_i * (delta_ij - s_j)"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -46,6 +47,7 @@ class LogSoftmax(Function):
         ctx.save_for_backward(out)
         return out
 
+    formula = "d log_softmax(x)_i/dx_j = delta_ij - softmax(x)_j"
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
@@ -85,6 +87,7 @@ class Linear(Function):
             out += bias
         return out
 
+    formula = "d(x @ w.T + b)/dx = w (g @ w); d(x @ w.T + b)/dw = x (g.T @ x); d(x @ w.T + b)/db = 1 (sum g)"
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
@@ -152,6 +155,7 @@ class CrossEntropy(Function):
             ctx.save_for_backward(logits, grad)
         return np.asarray(out, dtype=logits.dtype)
 
+    formula = "d cross_entropy(z, t)/dz = softmax(z) - one_hot(t) (scaled by weight and 1/n)"
     @staticmethod
     def backward(ctx, g):
         logits, grad = ctx.saved_tensors
@@ -200,6 +204,7 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):
             return -(t * np.maximum(np.log(x), -100.0) + (1 - t) * np.maximum(np.log1p(-x), -100.0))
 
+    formula = "d bce(x, t)/dx = (x - t) / (x * (1 - x)); d bce(x, t)/dt = log(1 - x) - log(x)"
     @staticmethod
     def backward(ctx, g):
         x, t = ctx.saved_tensors

@@ -42,6 +42,7 @@ class Sum(Function):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         return x.sum(axis=axis, keepdims=keepdims)
 
+    formula = "d sum(x)/dx = 1 for every summed element"
     @staticmethod
     def backward(ctx, g):
         return _expand_grad(g, ctx.in_shape, ctx.axis, ctx.keepdims)
@@ -53,6 +54,7 @@ class Mean(Function):
         ctx.in_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         return x.mean(axis=axis, keepdims=keepdims)
 
+    formula = "d mean(x)/dx = 1 / n for each of the n averaged elements"
     @staticmethod
     def backward(ctx, g):
         return _expand_grad(g / _count(ctx.in_shape, ctx.axis), ctx.in_shape, ctx.axis, ctx.keepdims)
@@ -65,6 +67,7 @@ class Max(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         return _keep_extremum(ctx, x, np.max(x, axis=axis, keepdims=keepdims), axis, keepdims)
 
+    formula = "d max(x)/dx = 1 at the maximum (shared by ties), else 0"
     @staticmethod
     def backward(ctx, g):
         return _extremum_grad(ctx, g)
@@ -77,6 +80,7 @@ class Min(Function):
     def forward(ctx, x, axis=None, keepdims=False):
         return _keep_extremum(ctx, x, np.min(x, axis=axis, keepdims=keepdims), axis, keepdims)
 
+    formula = "d min(x)/dx = 1 at the minimum (shared by ties), else 0"
     @staticmethod
     def backward(ctx, g):
         return _extremum_grad(ctx, g)
@@ -108,6 +112,7 @@ class Norm2(Function):
         ctx.save_for_backward(x, out)
         return out
 
+    formula = "d ||x||/dx = x / ||x|| (0 where ||x|| = 0)"
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -140,6 +145,7 @@ class CumSum(Function):
         ctx.axis = axis
         return np.cumsum(x, axis=axis)
 
+    formula = "d cumsum(x)[i]/dx[j] = 1 if j <= i else 0"
     @staticmethod
     def backward(ctx, g):
         return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis)
@@ -153,6 +159,7 @@ class Prod(Function):
         ctx.save_for_backward(x, out)
         return out
 
+    formula = "d prod(x)/dx[i] = product of the other elements"
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -202,6 +209,7 @@ class LogSumExp(Function):
         ctx.save_for_backward(x, out)
         return out
 
+    formula = "d logsumexp(x)/dx = exp(x - logsumexp(x)) = softmax(x)"
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors

@@ -24,6 +24,7 @@ class Reshape(Function):
         ctx.in_shape = x.shape
         return np.reshape(x, shape)
 
+    formula = "d reshape(x)/dx = 1 (the gradient is reshaped back)"
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.in_shape)
@@ -35,6 +36,7 @@ class Permute(Function):
         ctx.axes = axes
         return np.transpose(x, axes)
 
+    formula = "d permute(x)/dx = 1 (the gradient is permuted back)"
     @staticmethod
     def backward(ctx, g):
         return g.permute(tuple(np.argsort(ctx.axes)))
@@ -47,6 +49,7 @@ class Expand(Function):
     def forward(ctx, x, shape):
         return np.broadcast_to(x, shape)
 
+    formula = "d expand(x)/dx = 1 for every copy (the copies' gradients are summed)"
     @staticmethod
     def backward(ctx, g):
         return g
@@ -58,6 +61,7 @@ class Pad(Function):
         ctx.crop = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return np.pad(x, pad_width, constant_values=value)
 
+    formula = "d pad(x)/dx = 1 (the padding's gradient is dropped)"
     @staticmethod
     def backward(ctx, g):
         return g[ctx.crop]
@@ -69,6 +73,7 @@ class Flip(Function):
         ctx.axis = axis
         return np.flip(x, axis)
 
+    formula = "d flip(x)/dx = 1 (the gradient is flipped back)"
     @staticmethod
     def backward(ctx, g):
         return g.flip(ctx.axis)
@@ -81,6 +86,7 @@ class Cat(Function):
         ctx.sizes = [x.shape[axis] for x in xs]
         return np.concatenate(xs, axis=axis)
 
+    formula = "d cat(x_1, x_2, ...)/dx_k = 1 on the slice x_k occupies"
     @staticmethod
     def backward(ctx, g):
         grads, start = [], 0
@@ -96,6 +102,7 @@ class Clone(Function):
     def forward(ctx, x):
         return x.copy()
 
+    formula = "d clone(x)/dx = 1"
     @staticmethod
     def backward(ctx, g):
         return g
@@ -111,6 +118,7 @@ class Cast(Function):
         ctx.in_dtype = x.dtype
         return x.astype(dtype)
 
+    formula = "d cast(x)/dx = 1 (the gradient is cast back)"
     @staticmethod
     def backward(ctx, g):
         return g.astype(ctx.in_dtype)
