@@ -171,6 +171,56 @@ def test_clusters_from_parameters_without_a_trace():
     assert "cluster" not in draw_graph(loss, module=model, cluster=False).source
 
 
+def cluster_of_nodes(source: str) -> dict[str, str | None]:
+    """Node id -> the innermost module box (cluster name without `cluster_`) it is drawn in."""
+    where: dict[str, str | None] = {}
+    stack: list[str] = []
+    for line in source.splitlines():
+        opened = re.match(r"\s*subgraph \"?cluster_([\w.]+)\"? \{", line)
+        if opened:
+            stack.append(opened.group(1))
+        elif line.strip() == "}" and stack:
+            stack.pop()
+        else:
+            node = re.match(r"\s*(\w+) \[label=", line)
+            if node:
+                where[node.group(1)] = stack[-1] if stack else None
+    return where
+
+
+def test_without_a_trace_each_op_is_in_the_box_of_the_parameters_it_consumes():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    loss = nn.functional.cross_entropy(model(tg.randn(8, 2)), tg.tensor(np.arange(8) % 3))
+    source = draw_graph(loss, module=model).source
+    nodes, edges = parse_source(source)
+    where = cluster_of_nodes(source)
+    first, second = ([dst for src, dst in edges if src == node_with(nodes, name)][0] for name in ("0.weight", "2.weight"))
+    assert where[first] == "0" and where[second] == "2"
+    assert nodes[first].startswith("<<b>Linear</b>") and nodes[second].startswith("<<b>Linear</b>")
+    assert where[node_with(nodes, "<b>Relu</b>")] is None  # parameter-free ops stay outside the boxes
+    assert where[node_with(nodes, "<b>CrossEntropy</b>")] is None
+
+
+def test_ops_on_values_computed_from_parameters_alone_join_their_module():
+    class Affine(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(tg.ones(3, 2))
+            self.bias = nn.Parameter(tg.zeros(3))
+
+        def forward(self, x):
+            return x @ self.weight.T + self.bias.reshape(1, 3)
+
+    model = nn.Sequential(Affine(), nn.Tanh())
+    source = draw_graph(model(tg.ones(4, 2)).sum(), module=model).source
+    nodes, _ = parse_source(source)
+    where = cluster_of_nodes(source)
+    for op in ("Permute", "MatMul", "Add", "Reshape"):  # weight.T is a Permute
+        assert where[node_with(nodes, f"<b>{op}</b>")] == "0", op
+    assert where[node_with(nodes, "<b>Tanh</b>")] is None and where[node_with(nodes, "<b>Sum</b>")] is None
+
+
 def test_unnamed_tensors_get_short_ids_and_names_are_used():
     a = tg.ones(2, requires_grad=True)
     b = tg.tensor([1.0, 1.0], requires_grad=True, name="bias")

@@ -174,18 +174,21 @@ def _stored_gradients(walk: GraphWalk) -> dict[int, np.ndarray]:
 
 
 def _owners_from_parameters(walk: GraphWalk, param_module: dict[int, str]) -> dict[int, str]:
-    """Without a trace: an op belongs to a module when it consumes that module's parameters, or
-    values computed from them alone (e.g. `weight.T`, `bias.reshape(...)`)."""
+    """Without a trace: an op belongs to the module whose parameters it consumes, directly or
+    through values computed from that module's parameters alone (`weight.T`, `bias.reshape(...)`).
+    An input that needs no grad (data, constants) makes a value no longer "parameters alone", so
+    the ops after `x @ weight.T` (activations, the next layer's input) are not pulled in."""
     pure: dict[int, str] = {}
     owners: dict[int, str] = {}
     for op in reversed(walk_order(walk.roots)):  # inputs first
-        found = [param_module.get(id(p)) if isinstance(p, Tensor) else pure.get(id(p))
-                 for p in op.parents if p is not None]
-        if found and found[0] is not None and all(m == found[0] for m in found):
-            pure[id(op)] = found[0]
-        owner = next((m for m in found if m is not None), None)
-        if owner is not None:
-            owners[id(op)] = owner
+        sources = [None if p is None else param_module.get(id(p)) if isinstance(p, Tensor) else pure.get(id(p))
+                   for p in op.parents]
+        owner = next((m for m in sources if m is not None), None)
+        if owner is None:
+            continue
+        owners[id(op)] = owner
+        if all(m == owner for m in sources):
+            pure[id(op)] = owner
     return owners
 
 
