@@ -142,6 +142,7 @@ class ConvProduct(Function):
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation as im2col + one matrix product: x (N, C, H, W), weight (F, C/groups, kh, kw)."""
+    image, given_padding = x, padding
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -172,6 +173,10 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
     cols = unfold(x, (kh, kw), stride2, padding, dilation2, batch_columns=True)  # (C*kh*kw, N*L)
     if groups == 1:  # the whole batch in one matrix product
         out = ConvProduct.apply(weight.reshape(f, c * kh * kw), cols, bias)
+        if out.grad_fn is not None and cols.grad_fn is None:  # x needs no grad: its unfold was not recorded,
+            unfold_arguments = {"kernel_size": (kh, kw), "stride": stride2, "padding": given_padding,
+                                "dilation": dilation2}
+            out.grad_fn._im2col_of = (image, unfold_arguments)  # so drawings show the image and the unfold from here
     else:
         grouped = cols.reshape(groups, cg * kh * kw, cols.shape[1])
         out = (weight.reshape(groups, f // groups, cg * kh * kw) @ grouped).reshape(f, cols.shape[1])
