@@ -5,7 +5,6 @@ for tests of the pages the library writes (and for taking their screenshots)."""
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import select
@@ -20,7 +19,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 
 
 def find_chromium() -> str | None:
-    """The first Chromium-like browser on PATH, or None."""
+    """The first Chromium-like browser on PATH, or None (also where the pipe cannot be set up)."""
+    if not hasattr(os, "posix_spawn"):
+        return None
     return next((found for found in map(shutil.which, BROWSERS) if found), None)
 
 
@@ -36,6 +37,8 @@ class Chromium:
         self._profile = tempfile.TemporaryDirectory(prefix="tinygrad-edu-chromium-")
         to_browser, self._to_browser = os.pipe()
         self._from_browser, from_browser = os.pipe()
+        import fcntl  # POSIX only, like the pipe itself
+
         # copies above 2..4, so that placing them on 3 and 4 in the child cannot overwrite each other
         high_in, high_out = (fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in (to_browser, from_browser))
         arguments = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

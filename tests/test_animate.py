@@ -9,13 +9,18 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import html
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
 from tinygrad_edu.animate import backward_frames
 from tinygrad_edu.autograd import walk_order
+from tinygrad_edu.opinfo import REGISTRY, all_cases, bind, make_inputs
 
 from chromium_pipe import Chromium, find_chromium
 
@@ -110,6 +115,57 @@ def test_fan_out_contributions_arrive_one_by_one_and_are_summed():
     assert 'peripheries="2"' in frames[0][0].source  # the fan-out is marked in every frame
 
 
+def shown_gradient(source: str, name: str) -> np.ndarray:
+    """The gradient a frame's DOT source shows on the leaf called `name` (values in full)."""
+    label = re.search(rf"\[label=<<b>{re.escape(name)}</b>(.*?)> \w+=", source).group(1)
+    text = html.unescape(label.replace("<br/>", " "))
+    values = text.partition("grad ")[2].partition("=")[0]
+    return np.array([float(v) for v in re.findall(r"-?\d+\.\d+(?:e[+-]?\d+)?|-?nan|-?inf", values)])
+
+
+def check_final_frame_against_the_engine(output: tg.Tensor, inputs: list[tg.Tensor]) -> None:
+    """Every input's gradient in the finished frame equals tg.grad's (to the 4 decimals shown)."""
+    for i, x in enumerate(inputs):
+        x.name = f"in{i}"
+    final = backward_frames(output, max_elements=10_000)[-1][0].source
+    expected = tg.grad(output, inputs, allow_unused=True)
+    for x, g in zip(inputs, expected):
+        if g is None:
+            assert "waiting for its gradient" in final
+            continue
+        shown = shown_gradient(final, x.name)
+        assert shown.size == g.size, (x.name, shown, g)
+        np.testing.assert_allclose(shown, g.data.reshape(-1), atol=1e-4, rtol=0, err_msg=x.name)
+
+
+@pytest.mark.parametrize("info", REGISTRY, ids=[info.name for info in REGISTRY])
+def test_animation_shows_the_engines_gradients_for_every_registered_op(info):
+    rng = np.random.default_rng(0)
+    shapes, kwargs = all_cases(info)[0]
+    inputs = make_inputs(info, shapes, rng)
+    out = bind(info, kwargs)(*inputs)
+    weights = tg.tensor(rng.uniform(0.5, 1.5, out.shape))  # a scalar that weighs every output element differently
+    check_final_frame_against_the_engine((out * weights).sum(), inputs)
+
+
+COMPOSITIONS = {
+    "fan-out": lambda x, w: (x * x + x.sin() * x).sum() + (x @ w).tanh().mean(),
+    "broadcasting": lambda x, w: ((x[:, :1] + w.T[:1]) * w.sum(axis=1)).sum(),
+    "reductions": lambda x, w: x.max(axis=1).sum() + (x.var(axis=0) * w.mean()).sum(),
+    "indexing": lambda x, w: (x[[0, 0, 1]] * 2).sum() + x[1:, ::2].exp().sum() + w[2, 1],
+    "conv": lambda x, w: tg.conv2d(x.reshape(1, 1, 3, 3), w[:2].reshape(1, 1, 2, 2), padding=1).relu().sum(),
+}
+
+
+@settings(max_examples=10)
+@given(st.sampled_from(sorted(COMPOSITIONS)), st.integers(0, 2 ** 16))
+def test_animation_shows_the_engines_gradients_on_compositions(name, seed):
+    rng = np.random.default_rng(seed)
+    x = tg.tensor(rng.uniform(-1, 1, (3, 3)), requires_grad=True)
+    w = tg.tensor(rng.uniform(-1, 1, (3, 2)), requires_grad=True)
+    check_final_frame_against_the_engine(COMPOSITIONS[name](x, w), [x, w])
+
+
 def test_the_layout_does_not_jump_between_frames():
     loss, model = mlp_loss()
     frames = backward_frames(loss, module=model)
@@ -143,6 +199,11 @@ def test_clear_errors():
         backward_frames(y)
     with pytest.raises(ValueError, match=r"\.html or \.gif"):
         tg.animate_backward((x * x).sum(), "walk.mp4")
+    chain = x
+    for _ in range(401):
+        chain = chain * 1.0
+    with pytest.raises(ValueError, match="402 nodes, more than the 400 steps"):
+        backward_frames(chain.sum())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -180,7 +241,8 @@ def test_folder_gets_svg_and_png_frames(tmp_path):
 def test_html_page_in_a_headless_chromium(tmp_path):
     binary = find_chromium()
     if binary is None:
-        pytest.skip("no Chromium found on PATH (apt-get install chromium); the page is tested in a real browser")
+        pytest.skip("no Chromium on PATH (or no posix_spawn): install it (apt-get install chromium) to test the "
+                    "HTML page in a real headless browser")
     loss, model = mlp_loss()
     path = tg.animate_backward(loss, tmp_path / "backward.html", module=model, frame_ms=100)
     count = len(walk_order([loss])) + 1

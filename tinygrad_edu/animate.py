@@ -35,6 +35,7 @@ _STATE_STYLE = {  # fill, font and border colour of a node in each state of the 
 _LEGEND = (("running", "being run"), ("complete", "gradient complete"), ("partial", "partly arrived"),
            ("pending", "waiting"))
 _SENDING = {"color": "#d62728", "penwidth": "2.5"}  # the edges the running node sends its shares along
+MAX_STEPS = 400  # an animation is for graphs a learner can follow; bigger ones are drawn with draw_graph
 _POINTS_PER_CHAR, _BOLD_POINTS_PER_CHAR, _LINE_POINTS = 6.2, 6.9, 12.5  # generous Helvetica 10pt text metrics
 
 
@@ -52,7 +53,7 @@ class Frame:
     caption: tuple[str, str]
 
 
-def _consumer_counts(walk: GraphWalk, root: Node) -> dict[int, int]:
+def _contributions_expected(walk: GraphWalk, root: Node) -> dict[int, int]:
     """id(node or leaf) -> how many gradient contributions it receives (edges into it; the root
     receives the starting gradient)."""
     counts = {id(root): 1}
@@ -176,6 +177,11 @@ def _check_output(output: Any) -> tuple[Node, list[Node]]:
             "a scalar such as output.sum() or a loss"
         )
     order = walk_order([output])
+    if len(order) > MAX_STEPS:
+        raise ValueError(
+            f"animate_backward: the graph has {len(order)} nodes, more than the {MAX_STEPS} steps an animation "
+            "shows; animate a smaller model or batch, or draw the whole graph with tg.draw_graph(..., max_depth=N)"
+        )
     freed = [node.name() for node in order if node.released]
     if freed:
         raise RuntimeError(
@@ -197,7 +203,7 @@ def backward_frames(output: Tensor, module: Any = None, trace: ModuleTrace | Non
     walk = walk_graph([output], ())
     owners = op_owners(walk, trace, param_module) if module is not None else {}
     grads = {id(key): g.data for key, g in node_gradients([output], set(order)).items() if g is not None}
-    consumers = _consumer_counts(walk, root)
+    consumers = _contributions_expected(walk, root)
     opts = DrawOptions("backward", show_data=False, show_grad=True, show_saved=False, color_by_grad=False,
                        grad_range=(1e-8, 1e2), max_depth=None, compact=False, max_elements=max_elements)
     frames = _frames(order, consumers)
