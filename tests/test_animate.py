@@ -197,6 +197,8 @@ def test_clear_errors():
     y.backward()
     with pytest.raises(RuntimeError, match="already freed.*retain_graph=True"):
         backward_frames(y)
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        backward_frames((x * x).sum(), rankdir="up")
     with pytest.raises(ValueError, match=r"\.html or \.gif"):
         tg.animate_backward((x * x).sum(), "walk.mp4")
     chain = x
