@@ -381,6 +381,15 @@ def test_a_convolution_on_data_draws_the_image_and_its_unfold():
     assert (node_with(nodes, "<b>images</b>"), unfold) in edges and (unfold, node_with(nodes, "ConvProduct")) in edges
     backward = draw_graph(loss, module=conv, view="backward").source
     assert "saved: im2col columns (9, 128)" in backward and "unfolded from images" in backward
+    grouped = nn.Conv2d(2, 4, 3, groups=2)
+    nodes, edges = parse_source(draw_graph(grouped(tg.randn(1, 2, 5, 5, name="pair")).sum(), module=grouped).source)
+    unfold = node_with(nodes, "Unfold (im2col)")
+    assert (node_with(nodes, "<b>pair</b>", "(1, 2, 5, 5)"), unfold) in edges
+    assert (unfold, node_with(nodes, "<b>columns</b>", "(2, 9, 9)")) in edges  # per group: C/groups*3*3 rows
+    frozen = nn.Conv2d(1, 2, 3)
+    frozen.weight.requires_grad = False  # a constant weight is not mistaken for the columns
+    nodes, _ = parse_source(draw_graph(frozen(images).sum(), module=frozen).source)
+    assert len([k for k, stmt in nodes.items() if "Unfold (im2col)" in stmt]) == 1
 
 
 def test_op_arguments_are_shown():

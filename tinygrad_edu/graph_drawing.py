@@ -100,7 +100,7 @@ def _unfolded_image(op: Node, const: Tensor) -> Tensor | None:
     """The input image whose im2col columns `const` are, when a convolution noted it (its input
     needed no grad, so no Unfold node was recorded)."""
     recorded = op.metadata.get("_im2col_of")
-    return recorded[0] if recorded is not None and const.ndim == 2 and not const.requires_grad else None
+    return recorded[0] if recorded is not None and const is recorded[1] else None
 
 
 def _html(title: str, lines: list[str]) -> str:
@@ -289,7 +289,7 @@ class DotBuilder:
         """A convolution whose input needs no grad: draw that input and its im2col step, which the
         graph did not record, instead of an anonymous columns matrix."""
         self.const_node(key, image, self.name_of(image) or "input")
-        arguments = op.metadata["_im2col_of"][1]
+        arguments = op.metadata["_im2col_of"][2]
         lines = [f"kernel={arguments['kernel_size']} stride={arguments['stride']}"]
         lines += [f"padding={_fmt_value(arguments['padding'])}"] if arguments["padding"] not in (0, (0, 0)) else []
         lines += [f"dilation={arguments['dilation']}"] if tuple(arguments["dilation"]) != (1, 1) else []
