@@ -198,7 +198,8 @@ def test_without_a_trace_each_op_is_in_the_box_of_the_parameters_it_consumes():
     source = draw_graph(loss, module=model).source
     nodes, edges = parse_source(source)
     where = cluster_of_nodes(source)
-    first, second = ([dst for src, dst in edges if src == node_with(nodes, name)][0] for name in ("0.weight", "2.weight"))
+    first, second = ([dst for src, dst in edges if src == node_with(nodes, weight)][0]
+                     for weight in ("0.weight", "2.weight"))
     assert where[first] == "0" and where[second] == "2"
     assert nodes[first].startswith("<<b>Linear</b>") and nodes[second].startswith("<<b>Linear</b>")
     assert where[node_with(nodes, "<b>Relu</b>")] is None  # parameter-free ops stay outside the boxes
