@@ -17,17 +17,19 @@ from _common import parse_args
 from cnn import build as build_cnn
 
 
-def scalar_expression() -> tuple[tg.Tensor, tg.Tensor, tg.Tensor]:
-    """e = (a * b + sin a)^2 at a = 2, b = -3, after backward (float64)."""
-    a = tg.tensor(2.0, dtype=np.float64, requires_grad=True)
-    b = tg.tensor(-3.0, dtype=np.float64, requires_grad=True)
-    a.name, b.name = "a", "b"
+def scalar_expression() -> tuple[tg.Tensor, list[tg.Tensor]]:
+    """e = (a * b + sin a)^2 at a = 2, b = -3 (float64), after `backward(retain_graph=True)`: the
+    graph stays intact, so the drawing shows the gradient at every node, not only at the leaves."""
+    a = tg.tensor(2.0, dtype=np.float64, requires_grad=True, name="a")
+    b = tg.tensor(-3.0, dtype=np.float64, requires_grad=True, name="b")
     product = a * b
-    product.name = "a*b"
-    e = (product + a.sin()) ** 2
-    e.name = "e"
-    e.backward()
-    return e, a, b
+    sine = a.sin()
+    inner = product + sine
+    e = inner ** 2
+    for tensor, name in ((product, "a*b"), (sine, "sin a"), (inner, "a*b + sin a"), (e, "e")):
+        tensor.name = name
+    e.backward(retain_graph=True)
+    return e, [a, b, product, sine, inner]
 
 
 def module_loss(model: nn.Module, x: tg.Tensor, y: tg.Tensor) -> tuple[tg.Tensor, object]:
@@ -43,15 +45,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tg.manual_seed(args.seed)
 
-    e, a, b = scalar_expression()
-    drawings = {"scalar_expression": tg.draw_graph(e, tensors=[a, b], show_data=True, show_grad=True)}
+    e, (a, b, *intermediates) = scalar_expression()
+    drawings = {"scalar_expression": tg.draw_graph(e, tensors=intermediates, show_data=True, show_grad=True)}
     mlp = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
     loss, trace = module_loss(mlp, tg.randn(8, 2), tg.randint(0, 3, (8,)))
     drawings["mlp"] = tg.draw_graph(loss, module=mlp, trace=trace)
     cnn = build_cnn(8)
     loss, trace = module_loss(cnn, tg.randn(4, 1, 8, 8), tg.randint(0, 10, (4,)))
     drawings["cnn"] = tg.draw_graph(loss, module=cnn, trace=trace)
-    drawings["cnn_backward"] = tg.draw_graph(loss, module=cnn, trace=trace, view="backward", rankdir="LR")
+    drawings["cnn_backward"] = tg.draw_graph(loss, module=cnn, trace=trace, view="backward")
 
     for name, drawing in drawings.items():
         print(f"figure: {drawing.render(args.out / f'{name}.png', format='png')}")

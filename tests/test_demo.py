@@ -37,6 +37,10 @@ def test_demo_trains_and_writes_images(tmp_path: Path) -> None:
         path = tmp_path / "demo_out" / name
         assert f"{label}: {path}" in out
         assert path.read_bytes()[:8] == PNG_SIGNATURE
+    animation = tmp_path / "demo_out" / "backward.html"
+    assert f"backward pass, step by step: {animation}" in out
+    page = animation.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="frame"') == 7  # 6 ops of the MLP, then done
 
 
 def test_demo_without_matplotlib_still_trains(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from tinygrad_edu.cli import main
 from tinygrad_edu.graph import RendererNotFoundError, draw_graph, find_renderer, trace_modules
 
 SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 class MLP(nn.Module):
@@ -171,6 +174,57 @@ def test_clusters_from_parameters_without_a_trace():
     assert "cluster" not in draw_graph(loss, module=model, cluster=False).source
 
 
+def cluster_of_nodes(source: str) -> dict[str, str | None]:
+    """Node id -> the innermost module box (cluster name without `cluster_`) it is drawn in."""
+    where: dict[str, str | None] = {}
+    stack: list[str] = []
+    for line in source.splitlines():
+        opened = re.match(r"\s*subgraph \"?cluster_([\w.]+)\"? \{", line)
+        if opened:
+            stack.append(opened.group(1))
+        elif line.strip() == "}" and stack:
+            stack.pop()
+        else:
+            node = re.match(r"\s*(\w+) \[label=", line)
+            if node:
+                where[node.group(1)] = stack[-1] if stack else None
+    return where
+
+
+def test_without_a_trace_each_op_is_in_the_box_of_the_parameters_it_consumes():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    loss = nn.functional.cross_entropy(model(tg.randn(8, 2)), tg.tensor(np.arange(8) % 3))
+    source = draw_graph(loss, module=model).source
+    nodes, edges = parse_source(source)
+    where = cluster_of_nodes(source)
+    first, second = ([dst for src, dst in edges if src == node_with(nodes, weight)][0]
+                     for weight in ("0.weight", "2.weight"))
+    assert where[first] == "0" and where[second] == "2"
+    assert nodes[first].startswith("<<b>Linear</b>") and nodes[second].startswith("<<b>Linear</b>")
+    assert where[node_with(nodes, "<b>Relu</b>")] is None  # parameter-free ops stay outside the boxes
+    assert where[node_with(nodes, "<b>CrossEntropy</b>")] is None
+
+
+def test_ops_on_values_computed_from_parameters_alone_join_their_module():
+    class Affine(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(tg.ones(3, 2))
+            self.bias = nn.Parameter(tg.zeros(3))
+
+        def forward(self, x):
+            return x @ self.weight.T + self.bias.reshape(1, 3)
+
+    model = nn.Sequential(Affine(), nn.Tanh())
+    source = draw_graph(model(tg.ones(4, 2)).sum(), module=model).source
+    nodes, _ = parse_source(source)
+    where = cluster_of_nodes(source)
+    for op in ("Permute", "MatMul", "Add", "Reshape"):  # weight.T is a Permute
+        assert where[node_with(nodes, f"<b>{op}</b>")] == "0", op
+    assert where[node_with(nodes, "<b>Tanh</b>")] is None and where[node_with(nodes, "<b>Sum</b>")] is None
+
+
 def test_unnamed_tensors_get_short_ids_and_names_are_used():
     a = tg.ones(2, requires_grad=True)
     b = tg.tensor([1.0, 1.0], requires_grad=True, name="bias")
@@ -220,7 +274,35 @@ def test_gradients_after_backward_come_from_grad():
     o.backward()
     source = draw_graph(o, show_grad=True).source
     assert f"grad {float(x1.grad.data):.4f}" in source
-    assert "grad None" in source  # op outputs: the freed graph cannot give their gradients
+    # op outputs: the freed graph cannot give their gradients, and the image says why
+    assert "grad freed by backward()" in source and "grad None" not in source
+    assert "backward() already freed this graph" in source and "retain_graph=True" in source
+
+
+def test_drawing_after_backward_with_retain_graph_shows_every_gradient():
+    o, n, (x1, x2, w1, w2, b) = micrograd_neuron()
+    o.backward(retain_graph=True)
+    source = draw_graph(o, tensors=[n], show_grad=True).source
+    do_dn = 1 - math.tanh(float(n.data)) ** 2
+    nodes, _ = parse_source(source)
+    assert node_with(nodes, "<b>n</b>", f"grad {do_dn:.4f}") and node_with(nodes, "<b>o</b>", "grad 1.0000")
+    assert f"grad {float(x1.data) * do_dn:.4f}" in source  # dn/dw1 = x1, not doubled by the earlier backward
+    assert "grad None" not in source and "freed" not in source
+
+
+def test_gallery_scalar_expression_is_drawn_with_every_value_and_gradient(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    from graph_gallery import scalar_expression
+
+    e, (a, b, *intermediates) = scalar_expression()
+    source = draw_graph(e, tensors=intermediates, show_data=True, show_grad=True).source
+    inner = 2.0 * -3.0 + math.sin(2.0)
+    nodes, _ = parse_source(source)
+    assert node_with(nodes, "<b>e</b>", f"data {inner ** 2:.4f}", "grad 1.0000")
+    assert node_with(nodes, "<b>a*b + sin a</b>", f"grad {2 * inner:.4f}")  # de/d(inner) = 2 inner
+    assert node_with(nodes, "<b>a*b</b>", f"grad {2 * inner:.4f}") and node_with(nodes, "<b>sin a</b>")
+    assert node_with(nodes, "<b>a</b>", f"grad {2 * inner * (-3.0 + math.cos(2.0)):.4f}")
+    assert "grad None" not in source
 
 
 def test_large_tensors_are_summarised():
@@ -260,15 +342,55 @@ def test_backward_view_shows_backward_nodes_and_saved_tensors():
     source = draw_graph(loss, module=model, view="backward").source
     nodes, edges = parse_source(source)
     loss_node = node_with(nodes, "CrossEntropyBackward", "reduction=")
-    saved_logits = node_with(nodes, "saved input", "(8, 3) float32")
+    saved_logits = node_with(nodes, "saved: input (8, 3)", "float32", "output of Linear")
     assert (saved_logits, loss_node) in edges
+    # each saved box says what it is: the data input by its name, ReLU's mask, the logits above
+    saved_x = node_with(nodes, "saved: input (8, 2)", "needs no grad")
+    assert any(src == saved_x and "LinearBackward" in nodes[dst] for src, dst in edges)
+    assert node_with(nodes, "saved: mask (8, 16)", "bool")
+    assert "saved array" not in source and "saved input" not in source
     root = node_with(nodes, "<b>loss</b>")
     assert any(src == root for src, _ in edges)
     w1 = node_with(nodes, "fc1.weight")
     assert any(dst == w1 and "LinearBackward" in nodes[src] for src, dst in edges)
     loss.backward()
     assert "saved values freed" in draw_graph(loss, view="backward").source
-    assert "saved input" not in draw_graph(loss, view="backward", show_saved=False).source
+    assert "saved:" not in draw_graph(loss, view="backward", show_saved=False).source
+
+
+def test_saved_boxes_name_the_input_they_keep():
+    x = tg.ones(4, 16, name="x")
+    w = tg.ones(16, 2, requires_grad=True, name="w")
+    source = draw_graph((x @ w).relu().sum(), view="backward").source
+    assert "<b>saved: input x (4, 16)</b>" in source and "<b>saved: mask (4, 2)</b>" in source
+
+
+def test_a_convolution_on_data_draws_the_image_and_its_unfold():
+    tg.manual_seed(0)
+    conv = nn.Conv2d(1, 4, 3, padding=1)
+    images = tg.randn(2, 1, 8, 8, name="images")  # needs no grad, so the engine records no Unfold node
+    loss = conv(images).relu().sum()
+    nodes, edges = parse_source(draw_graph(loss, module=conv).source)
+    image = node_with(nodes, "<b>images</b>", "(2, 1, 8, 8) float32")
+    unfold = node_with(nodes, "Unfold (im2col)", "kernel=(3, 3) stride=(1, 1)", "padding=(1, 1)")
+    columns = node_with(nodes, "<b>columns</b>", "(9, 128) float32")  # 1*3*3 rows, 2*8*8 window positions
+    product = node_with(nodes, "<b>ConvProduct</b>")
+    assert {(image, unfold), (unfold, columns), (columns, product)} <= set(edges)
+    assert not any("<b>input</b>" in stmt for stmt in nodes.values())
+    nodes, edges = parse_source(draw_graph(loss, module=conv, compact=True).source)
+    unfold = node_with(nodes, "Unfold (im2col)", "(9, 128) float32")
+    assert (node_with(nodes, "<b>images</b>"), unfold) in edges and (unfold, node_with(nodes, "ConvProduct")) in edges
+    backward = draw_graph(loss, module=conv, view="backward").source
+    assert "saved: im2col columns (9, 128)" in backward and "unfolded from images" in backward
+    grouped = nn.Conv2d(2, 4, 3, groups=2)
+    nodes, edges = parse_source(draw_graph(grouped(tg.randn(1, 2, 5, 5, name="pair")).sum(), module=grouped).source)
+    unfold = node_with(nodes, "Unfold (im2col)")
+    assert (node_with(nodes, "<b>pair</b>", "(1, 2, 5, 5)"), unfold) in edges
+    assert (unfold, node_with(nodes, "<b>columns</b>", "(2, 9, 9)")) in edges  # per group: C/groups*3*3 rows
+    frozen = nn.Conv2d(1, 2, 3)
+    frozen.weight.requires_grad = False  # a constant weight is not mistaken for the columns
+    nodes, _ = parse_source(draw_graph(frozen(images).sum(), module=frozen).source)
+    assert len([k for k, stmt in nodes.items() if "Unfold (im2col)" in stmt]) == 1
 
 
 def test_op_arguments_are_shown():

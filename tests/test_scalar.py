@@ -66,7 +66,7 @@ def test_scalarize_a_small_mlp_matches_the_tensor_engine():
 
     scalar = tg.scalarize(mlp, x, w1, b1, w2)
     assert [g.shape for g in scalar.grads] == [(3, 2), (4, 2), (4,), (1, 4)]
-    tensors = [tg.tensor(t.data.astype(np.float64), requires_grad=True) for t in (x, w1, b1, w2)]
+    tensors = [tg.tensor(t.numpy().astype(np.float64), requires_grad=True) for t in (x, w1, b1, w2)]
     expected = tg.grad(mlp(*tensors), tensors)
     for got, want in zip(scalar.grads, expected):
         np.testing.assert_allclose(got, want.data, rtol=1e-9, atol=1e-12)

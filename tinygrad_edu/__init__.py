@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import methods  # noqa: F401  (attaches Tensor's methods)
+from .animate import animate_backward
 from .autograd import (Function, Node, Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, inference_mode,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_default_dtype, set_grad_enabled)
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,

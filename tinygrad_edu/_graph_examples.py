@@ -37,7 +37,7 @@ def mlp() -> dict[str, Any]:
             return self.fc2(self.act(self.fc1(x)))
 
     tg.manual_seed(0)
-    return _classifier_loss(MLP(), tg.randn(8, 2), 3)
+    return _classifier_loss(MLP(), tg.randn(8, 2, name="x"), 3)
 
 
 def cnn() -> dict[str, Any]:
@@ -57,7 +57,7 @@ def cnn() -> dict[str, Any]:
             return self.fc(self.flatten(self.pool(self.act(self.conv1(x)))))
 
     tg.manual_seed(0)
-    return _classifier_loss(CNN(), tg.randn(2, 1, 8, 8), 3)
+    return _classifier_loss(CNN(), tg.randn(2, 1, 8, 8, name="images"), 3)
 
 
 def scalar() -> dict[str, Any]:

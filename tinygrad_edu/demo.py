@@ -2,7 +2,8 @@
 
 Spiral data (100 points per class, 3 classes), a 2-64-64-3 ReLU network from `nn`, `optim.Adam`, a
 progress bar; then the loss curve, the decision boundary (both need matplotlib) and the model's
-computation graph (graphviz-pure, always) are written as PNG images to the output folder.
+computation graph (graphviz-pure, always) are written as PNG images to the output folder, and the
+backward pass through that graph as an animation (`backward.html`, one offline page).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def run_demo(args: argparse.Namespace) -> int:
         loss = nn.functional.cross_entropy(model(x), y)
     loss.name = "loss"
     graph_path = tg.draw_graph(loss, module=model, trace=trace).render(args.out / "graph.png", format="png")
+    animation_path = tg.animate_backward(loss, args.out / "backward.html", trace=trace)
     plt = _matplotlib()
     if plt is None:
         print(f"matplotlib is not installed, so no loss curve or decision boundary; for the plots: {EXTRA_HINT}")
@@ -122,4 +124,5 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"loss curve: {args.out / 'loss_curve.png'}")
         print(f"decision boundary: {args.out / 'decision_boundary.png'}")
     print(f"computation graph: {graph_path}")
+    print(f"backward pass, step by step: {animation_path} (open it in a browser)")
     return 0

@@ -113,7 +113,8 @@ def _check_module(module: Any) -> None:
 # walking the graph
 
 
-def _walk(roots: list[Tensor], known: Sequence[Tensor]) -> GraphWalk:
+def walk_graph(roots: list[Tensor], known: Sequence[Tensor]) -> GraphWalk:
+    """Every op and leaf reachable from `roots`, breadth-first, with the tensors known for them."""
     walk = GraphWalk(roots)
     queue: deque[Node] = deque()
     for tensor in known:
@@ -174,19 +175,43 @@ def _stored_gradients(walk: GraphWalk) -> dict[int, np.ndarray]:
 
 
 def _owners_from_parameters(walk: GraphWalk, param_module: dict[int, str]) -> dict[int, str]:
-    """Without a trace: an op belongs to a module when it consumes that module's parameters, or
-    values computed from them alone (e.g. `weight.T`, `bias.reshape(...)`)."""
+    """Without a trace: an op belongs to the module whose parameters it consumes, directly or
+    through values computed from that module's parameters alone (`weight.T`, `bias.reshape(...)`).
+    An input that needs no grad (data, constants) makes a value no longer "parameters alone", so
+    the ops after `x @ weight.T` (activations, the next layer's input) are not pulled in."""
     pure: dict[int, str] = {}
     owners: dict[int, str] = {}
     for op in reversed(walk_order(walk.roots)):  # inputs first
-        found = [param_module.get(id(p)) if isinstance(p, Tensor) else pure.get(id(p))
-                 for p in op.parents if p is not None]
-        if found and found[0] is not None and all(m == found[0] for m in found):
-            pure[id(op)] = found[0]
-        owner = next((m for m in found if m is not None), None)
-        if owner is not None:
-            owners[id(op)] = owner
+        sources = [None if p is None else param_module.get(id(p)) if isinstance(p, Tensor) else pure.get(id(p))
+                   for p in op.parents]
+        owner = next((m for m in sources if m is not None), None)
+        if owner is None:
+            continue
+        owners[id(op)] = owner
+        if all(m == owner for m in sources):
+            pure[id(op)] = owner
     return owners
+
+
+def module_names(module: Any) -> tuple[dict[int, str], dict[int, str], dict[str, str]]:
+    """From `module=` (or None): id(parameter) -> its name (`fc1.weight`), id(parameter) -> its
+    module's name (`fc1`), and submodule name -> class name (`Linear`)."""
+    if module is None:
+        return {}, {}, {}
+    _check_module(module)
+    names: dict[int, str] = {}
+    param_module: dict[int, str] = {}
+    for name, param in module.named_parameters():
+        names[id(param)] = name
+        param_module[id(param)] = name.rpartition(".")[0]
+    return names, param_module, {name: type(sub).__name__ for name, sub in module.named_modules() if name}
+
+
+def op_owners(walk: GraphWalk, trace: ModuleTrace | None, param_module: dict[int, str]) -> dict[int, str]:
+    """id(op) -> the module whose box it is drawn in: exactly from a trace, else from parameters."""
+    if trace is not None:
+        return {id(op): trace.owner(op) for op in walk.ops if trace.owner(op)}
+    return _owners_from_parameters(walk, param_module)
 
 
 def _repeated_blocks(walk: GraphWalk, owners: dict[int, str], classes: dict[str, str]) -> list[list[str]]:
@@ -308,15 +333,7 @@ def draw_graph(
         raise ValueError(f"draw_graph: grad_range must be (low, high) with 0 < low < high, got {grad_range!r}")
     if module is None and trace is not None:
         module = trace.module
-    names: dict[int, str] = {}
-    param_module: dict[int, str] = {}
-    classes: dict[str, str] = {}
-    if module is not None:
-        _check_module(module)
-        for name, param in module.named_parameters():
-            names[id(param)] = name
-            param_module[id(param)] = name.rpartition(".")[0]
-        classes = {name: type(sub).__name__ for name, sub in module.named_modules() if name}
+    names, param_module, classes = module_names(module)
     unknown = [name for name in collapse if name not in classes]
     if unknown:
         raise ValueError(
@@ -324,17 +341,14 @@ def draw_graph(
             f"{', '.join(classes) or 'none (pass module=)'}"
         )
 
-    walk = _walk(roots, tensors)
+    walk = walk_graph(roots, tensors)
     grads: dict[int, np.ndarray] = {}
     if show_grad or color_by_grad:
         side = _side_pass_gradients(walk)
         grads = side if side is not None else _stored_gradients(walk)
     owners: dict[int, str] = {}
     if module is not None and cluster:
-        if trace is not None:
-            owners = {id(op): trace.owner(op) for op in walk.ops if trace.owner(op)}
-        else:
-            owners = _owners_from_parameters(walk, param_module)
+        owners = op_owners(walk, trace, param_module)
     else:
         param_module = {key: "" for key in param_module}
     groups = [[name] for name in collapse]

@@ -23,6 +23,8 @@ _HIGHLIGHT = "#d62728"
 _GRAD_STOPS = ((0.0, (27, 31, 94)), (0.25, (47, 111, 214)), (0.5, (43, 179, 163)), (0.75, (242, 201, 76)),
                (1.0, (215, 48, 31)))
 _ZERO_GRAD, _BAD_GRAD = "#9e9e9e", "#ff00ff"
+FREED_NOTE = ("backward() already freed this graph: the gradients of its ops and what they saved are gone\n"
+              "(leaves show their .grad). Draw before backward(), or call backward(retain_graph=True).")
 _HIDDEN_ARGS = {"in_shape", "in_size", "sizes", "repeats", "in_dtype", "crop", "index", "kernel_size", "stride",
                 "dilation", "batch_columns"}
 
@@ -94,6 +96,13 @@ def _describe(values: np.ndarray, what: str, max_elements: int) -> list[str]:
             f"min {v.min():.4g} max {v.max():.4g} norm {np.linalg.norm(v):.4g}"]
 
 
+def _unfolded_image(op: Node, const: Tensor) -> Tensor | None:
+    """The input image whose im2col columns `const` are, when a convolution noted it (its input
+    needed no grad, so no Unfold node was recorded)."""
+    recorded = op.metadata.get("_im2col_of")
+    return recorded[0] if recorded is not None and const is recorded[1] else None
+
+
 def _html(title: str, lines: list[str]) -> str:
     parts = ([f"<b>{html.escape(title)}</b>"] if title else []) + [html.escape(line) for line in lines]
     return "<" + "<br/>".join(parts) + ">"
@@ -162,6 +171,8 @@ class DotBuilder:
         self.op_index = {id(op): k for k, op in enumerate(walk.ops)}
         self.root_ids = {id(r.grad_fn if r.grad_fn is not None else r) for r in walk.roots}
         self.hidden_ops = 0
+        self.freed = any(op.released for op in walk.ops)  # a backward() without retain_graph ran
+        self.beside: list[tuple[str, str]] = []  # (saved box, its node): drawn side by side
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -204,7 +215,10 @@ class DotBuilder:
             lines += _describe(data, "data", self.opts.max_elements)
         if self.opts.show_grad:
             g = self.grads.get(grad_key)
-            lines += _describe(g, "grad", self.opts.max_elements) if g is not None else ["grad None"]
+            if g is not None:
+                lines += _describe(g, "grad", self.opts.max_elements)
+            else:
+                lines.append("grad freed by backward()" if self.freed and grad_key in self.op_index else "grad None")
         return lines
 
     def output_data(self, op: Node) -> np.ndarray | None:
@@ -266,10 +280,39 @@ class DotBuilder:
             for const in self.walk.consts.get(id(op), ()):
                 key = f"c{const_count}"
                 const_count += 1
-                lines = [f"{_fmt_shape(const.shape)} {const.dtype}", "requires_grad=False"]
-                data = _describe(const._data, "data", self.opts.max_elements) if self.opts.show_data else []
-                self.node(key, self.name_of(const) or "input", lines + data, "const")
-                self.edge(key, f"op{k}")
+                image = _unfolded_image(op, const)
+                if image is None:
+                    self.const_node(key, const, self.name_of(const) or "input")
+                    self.edge(key, f"op{k}")
+                else:
+                    self.unrecorded_unfold(key, image, const, op, k, cluster)
+
+    def const_node(self, key: str, const: Tensor, title: str) -> None:
+        lines = [f"{_fmt_shape(const.shape)} {const.dtype}", "requires_grad=False"]
+        data = _describe(const._data, "data", self.opts.max_elements) if self.opts.show_data else []
+        self.node(key, title, lines + data, "const")
+
+    def unrecorded_unfold(self, key: str, image: Tensor, columns: Tensor, op: Node, k: int,
+                          cluster: str | None) -> None:
+        """A convolution whose input needs no grad: draw that input and its im2col step, which the
+        graph did not record, instead of an anonymous columns matrix."""
+        self.const_node(key, image, self.name_of(image) or "input")
+        arguments = op.metadata["_im2col_of"][2]
+        lines = [f"kernel={arguments['kernel_size']} stride={arguments['stride']}"]
+        lines += [f"padding={_fmt_value(arguments['padding'])}"] if arguments["padding"] not in (0, (0, 0)) else []
+        lines += [f"dilation={arguments['dilation']}"] if tuple(arguments["dilation"]) != (1, 1) else []
+        lines += ["not recorded: its input needs no grad"]
+        if self.opts.compact:
+            lines.append(f"{_fmt_shape(columns.shape)} {columns.dtype}")
+        self.node(f"{key}u", "Unfold (im2col)", lines, "const", cluster=cluster, style="rounded,filled,dashed")
+        self.edge(key, f"{key}u")
+        if self.opts.compact:
+            self.edge(f"{key}u", f"op{k}")
+            return
+        self.node(f"{key}t", "columns", [f"{_fmt_shape(columns.shape)} {columns.dtype}"], "const", cluster=cluster,
+                  shape="box", style="filled")
+        self.edge(f"{key}u", f"{key}t")
+        self.edge(f"{key}t", f"op{k}")
 
     def backward(self) -> None:
         node_key: dict[int, str] = {}
@@ -306,17 +349,30 @@ class DotBuilder:
         if isinstance(value, Tensor) and id(value) in node_key:
             self.edge(node_key[id(value)], f"op{k}", **style)
             return
-        if value is OUTPUT:
-            title, lines = "saved output", [f"{_fmt_shape(op.shape)} {op.dtype}"]
-        elif isinstance(value, Tensor):
-            title = "saved input" if value.requires_grad else "saved input (no grad)"
-            lines = ([self.name_of(value)] if self.name_of(value) else []) + [f"{_fmt_shape(value.shape)} {value.dtype}"]
-        elif isinstance(value, np.ndarray):
-            title, lines = "saved array", [f"{_fmt_shape(value.shape)} {value.dtype}"]
-        else:
-            title, lines = "saved value", [_fmt_value(value)]
+        title, lines = self.saved_label(op, value)
         self.node(f"s{k}_{i}", title, lines, "saved", cluster=cluster, shape="box", style="filled,dashed")
         self.edge(f"s{k}_{i}", f"op{k}", **style)
+        self.beside.append((f"s{k}_{i}", f"op{k}"))
+
+    def saved_label(self, op: Node, value: Any) -> tuple[str, list[str]]:
+        """What a saved value is (`saved: input x (4, 16)`, `saved: mask (8, 16)`, ...): the title and
+        lines of its box in the backward view."""
+        if value is OUTPUT:
+            return f"saved: output {_fmt_shape(op.shape)}", [f"{op.dtype}, the op's own result"]
+        if isinstance(value, Tensor):
+            image = _unfolded_image(op, value)
+            if image is not None:
+                source = self.name_of(image) or f"the input {_fmt_shape(image.shape)}"
+                return f"saved: im2col columns {_fmt_shape(value.shape)}", [f"{value.dtype}, unfolded from {source}"]
+            name = self.name_of(value)
+            lines = [f"{value.dtype}" + ("" if value.requires_grad else ", needs no grad")]
+            if value.grad_fn is not None:
+                lines.append(f"output of {value.grad_fn.name()}")
+            return f"saved: input{' ' + name if name else ''} {_fmt_shape(value.shape)}", lines
+        if isinstance(value, np.ndarray):
+            kind = "mask" if value.dtype == bool else "indices" if value.dtype.kind in "iu" else "intermediate"
+            return f"saved: {kind} {_fmt_shape(value.shape)}", [f"{value.dtype}, computed in forward"]
+        return "saved: value", [_fmt_value(value)]
 
     # -- output --------------------------------------------------------------------------------
 
@@ -337,6 +393,8 @@ class DotBuilder:
                        "margin": "0.08,0.04"},
             edge_attr={"arrowsize": "0.7", "color": "#555555"},
         )
+        if self.freed:
+            graph.graph_attr.update(labelloc="t", label=FREED_NOTE)
         if self.opts.color_by_grad:
             graph.node("legend", self.legend(), shape="plaintext", style="")
         by_cluster: dict[str | None, list[str]] = {}
@@ -344,6 +402,10 @@ class DotBuilder:
             by_cluster.setdefault(spec["cluster"], []).append(key)
         children = self.cluster_tree(set(by_cluster) - {None}, classes)
         self.emit(graph, None, by_cluster, children, classes)
+        beside = [(a, b) for a, b in self.beside if a in self.nodes and b in self.nodes]
+        if beside:  # a saved box on its node's rank, not above it: the chain stays one column, not a staircase
+            graph.graph_attr["newrank"] = "true"
+            graph.body.extend(f"\t{{rank=same; {a}; {b}}}\n" for a, b in beside)
         seen = set()
         for src, dst, attrs in self.edges:
             src, dst = replace.get(src, src), replace.get(dst, dst)

@@ -145,6 +145,7 @@ class ConvProduct(Function):
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation as im2col + one matrix product: x (N, C, H, W), weight (F, C/groups, kh, kw)."""
+    image, given_padding = x, padding
     unbatched = x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
@@ -174,12 +175,17 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
     cols = unfold(x, (kh, kw), stride2, padding, dilation2, batch_columns=True)  # (C*kh*kw, N*L)
     if groups == 1:  # the whole batch in one matrix product
-        out = ConvProduct.apply(weight.reshape(f, c * kh * kw), cols, bias)
+        columns = cols
+        product = out = ConvProduct.apply(weight.reshape(f, c * kh * kw), cols, bias)
     else:
-        grouped = cols.reshape(groups, cg * kh * kw, cols.shape[1])
-        out = (weight.reshape(groups, f // groups, cg * kh * kw) @ grouped).reshape(f, cols.shape[1])
+        columns = cols.reshape(groups, cg * kh * kw, cols.shape[1])
+        product = weight.reshape(groups, f // groups, cg * kh * kw) @ columns
+        out = product.reshape(f, cols.shape[1])
         if bias is not None:
             out = out + bias.reshape(f, 1)
+    if product.grad_fn is not None and columns.grad_fn is None:  # x needs no grad: its unfold was not recorded,
+        unfold_arguments = {"kernel_size": (kh, kw), "stride": stride2, "padding": given_padding, "dilation": dilation2}
+        product.grad_fn._im2col_of = (image, columns, unfold_arguments)  # so drawings can show the image and unfold
     ph, pw = pair(padding, "padding", "conv2d")
     h, w = x.shape[2] + 2 * ph, x.shape[3] + 2 * pw
     oh, ow = _out_size(h, kh, stride2[0], dilation2[0]), _out_size(w, kw, stride2[1], dilation2[1])
