@@ -29,12 +29,13 @@ def scripts(patterns: list[str] | None = None) -> list[Path]:
     return [p for p in found if not patterns or any(pattern in p.name for pattern in patterns)]
 
 
-def execute(notebook: nbformat.NotebookNode, workdir: Path, quick: bool, timeout: int = 600) -> nbformat.NotebookNode:
-    """Run every cell in a fresh kernel started in `workdir`, with the quick sizes when `quick`;
-    a cell that raises stops the run with CellExecutionError naming the cell."""
+def execute(notebook: nbformat.NotebookNode, workdir: Path, quick: bool, timeout: int = 600,
+            env: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel started in `workdir` (with `env` added to the environment
+    and the quick sizes when `quick`); a cell that raises stops the run with CellExecutionError."""
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(workdir)}})
-    return client.execute(env={**os.environ, QUICK_VARIABLE: "1" if quick else "0"})
+    return client.execute(env={**os.environ, **(env or {}), QUICK_VARIABLE: "1" if quick else "0"})
 
 
 def build(script: Path, run: bool = True, quick: bool = False) -> Path:
