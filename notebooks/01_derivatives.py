@@ -104,7 +104,7 @@ x = tg.tensor(1.0, dtype=tg.float64, requires_grad=True)
 x.name = "x"
 y = 2 * x**2 + 3 * x
 y.name = "y"
-y.backward()
+y.backward(retain_graph=True)  # keep the graph: it is drawn (with every gradient) below
 print("engine:", x.grad.item(), " formula 4x + 3:", 4 * 1.0 + 3,
       " central difference:", central_difference(lambda v: 2 * v**2 + 3 * v, 1.0, 1e-6))
 

@@ -66,7 +66,7 @@ neuron = leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"]
 neuron.name = "n"
 out = neuron.tanh()
 out.name = "o"
-out.backward()
+out.backward(retain_graph=True)  # keep the graph to draw it with its gradients
 for name, leaf in leaves.items():
     print(f"d o / d {name}: engine {leaf.grad.item(): .6f}, by hand {by_hand[name]: .6f}")
     assert math.isclose(leaf.grad.item(), by_hand[name], abs_tol=1e-12)
@@ -109,7 +109,7 @@ print("d(a + a)/da =", a.grad.item())
 a = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
 bb = tg.tensor(-2.0, dtype=tg.float64, requires_grad=True)
 d = a * bb + a
-d.backward()
+d.backward(retain_graph=True)
 print("d(a b + a)/da =", a.grad.item(), "= b + 1")
 tg.draw_graph(d, show_grad=True, rankdir="LR")
 

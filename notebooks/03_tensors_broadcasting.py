@@ -36,7 +36,7 @@ Y = X @ W.T + b
 Y.name = "Y"
 loss = (Y * Y).sum()
 loss.name = "loss"
-loss.backward()
+loss.backward(retain_graph=True)  # keep the graph to draw it with its gradients
 
 # %% [markdown]
 # ## The rules, by hand

@@ -151,7 +151,7 @@ inputs = tg.tensor([1.0, 2.0], dtype=tg.float64)
 inputs.name = "inputs"
 score = MySigmoid.apply(w @ inputs).sum()
 score.name = "score"
-score.backward()
+score.backward(retain_graph=True)  # keep the graph to draw it with its gradients
 print("gradient of w through your sigmoid:\n", w.grad.numpy())
 tg.draw_graph(score, show_grad=True)
 
