@@ -154,6 +154,8 @@ def test_as_function_makes_an_op_of_the_learners_pair():
     y.sum().backward()
     np.testing.assert_allclose(y.numpy(), [0.5, 0.75])
     np.testing.assert_allclose(x.grad.numpy(), [0.25, 0.75 * 0.25])
+    with tg.no_grad():
+        np.testing.assert_allclose(op.apply(x).numpy(), [0.5, 0.75])
 
 
 def test_an_exception_in_the_learners_code_is_reported_as_a_failed_check():

@@ -57,16 +57,18 @@ def as_function(forward: ForwardFn, backward: BackwardFn, differentiable: int | 
     class LearnersOp(Function):
         @staticmethod
         def forward(ctx: Any, *arrays: Any, **kwargs: Any) -> np.ndarray:
-            out, ctx.cache = forward(*arrays, **kwargs)
-            ctx.inputs = len(arrays)
+            out, cache = forward(*arrays, **kwargs)
+            if ctx.needs_input_grad:  # recording (the stand-in ctx of a no-grad call keeps nothing)
+                ctx.cache = cache
             return np.asarray(out, dtype=np.float64)
 
         @staticmethod
         def backward(ctx: Any, grad_out: Tensor) -> tuple:
             grads = backward(grad_out.numpy().copy(), ctx.cache)
             grads = grads if isinstance(grads, tuple) else (grads,)
-            count = ctx.inputs if differentiable is None else differentiable
-            return tuple(np.asarray(g, dtype=np.float64) for g in grads[:count]) + (None,) * (ctx.inputs - count)
+            inputs = len(ctx.needs_input_grad)
+            count = inputs if differentiable is None else differentiable
+            return tuple(np.asarray(g, dtype=np.float64) for g in grads[:count]) + (None,) * (inputs - count)
 
     LearnersOp.__name__ = LearnersOp.__qualname__ = f"Learners_{getattr(forward, '__name__', 'op')}"
     return LearnersOp
