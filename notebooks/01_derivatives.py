@@ -66,7 +66,8 @@ fig, ax = plt.subplots(figsize=(6, 4))
 for name, method in (("forward", forward_difference), ("central", central_difference)):
     errors = [abs(method(np.sin, x0, h) - np.cos(x0)) for h in steps]
     ax.loglog(steps, np.maximum(errors, 1e-17), marker=".", label=name)
-ax.set(xlabel="step h", ylabel="|error| of the derivative of sin at 1", title="truncation (right) against rounding (left)")
+ax.set(xlabel="step h", ylabel="|error| of the derivative of sin at 1",
+       title="truncation (right) against rounding (left)")
 ax.legend()
 plt.show()
 

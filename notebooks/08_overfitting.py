@@ -88,7 +88,7 @@ with tg.graph.trace_modules(small) as trace:
 tg.draw_graph(regularised, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(regularised) of cross-entropy + (λ/2) Σ W² on two images, where each weight's gradient gains λ W -->
+# <!-- trace cell: tg.explain(regularised) of cross-entropy + (λ/2) Σ W² on two images (each weight gains λ W) -->
 
 # %% [markdown]
 # ## Three trainings on the same 300 images

@@ -131,7 +131,7 @@ with tg.graph.trace_modules(model) as trace:
 tg.draw_graph(sample_loss, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(sample_loss) of the CNN's cross-entropy on two digits (conv, ReLU, max-pool, flatten, linear) -->
+# <!-- trace cell: tg.explain(sample_loss) of the CNN's cross-entropy on two digits (conv, pool, linear) -->
 
 # %%
 optimizer = optim.Adam(model.parameters(), lr=3e-3)
