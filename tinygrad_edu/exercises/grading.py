@@ -52,7 +52,8 @@ def compare(what: str, expected: Any, got: Any, atol: float = 1e-6, rtol: float 
 def as_function(forward: ForwardFn, backward: BackwardFn, differentiable: int | None = None) -> type[Function]:
     """A Function whose forward is `forward(*arrays, **kw) -> (out, cache)` and whose backward is
     `backward(grad_out, cache)`, returning one gradient per differentiable input (the first
-    `differentiable` inputs, default all); later inputs (labels, sizes) get no gradient."""
+    `differentiable` inputs, default all); later inputs (labels, sizes) get no gradient. The op is
+    named after `forward` without its `_forward` suffix, as graphs show it."""
 
     class LearnersOp(Function):
         @staticmethod
@@ -70,7 +71,7 @@ def as_function(forward: ForwardFn, backward: BackwardFn, differentiable: int | 
             count = inputs if differentiable is None else differentiable
             return tuple(np.asarray(g, dtype=np.float64) for g in grads[:count]) + (None,) * (inputs - count)
 
-    LearnersOp.__name__ = LearnersOp.__qualname__ = f"Learners_{getattr(forward, '__name__', 'op')}"
+    LearnersOp.__name__ = LearnersOp.__qualname__ = getattr(forward, "__name__", "LearnersOp").removesuffix("_forward")
     return LearnersOp
 
 
