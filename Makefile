@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-torch bench clean
+.PHONY: demo test test-torch bench notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test-torch: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# The course: build notebooks/NN_topic.ipynb from each jupytext script and execute it at full size
+# (`make test` runs them all with the quick sizes).
+notebooks: $(VENV)/.installed-dev
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) notebooks/build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,7 +8,9 @@ layering violation. Checked:
 (b) the autograd core (`tinygrad_edu/autograd/`) is layered: each of its modules imports only core
     modules listed before it in CORE_ORDER (its `__init__` may import them all), and nothing of
     tinygrad_edu outside the core;
-(c) no file of `tinygrad_edu/` is longer than MAX_LINES lines.
+(c) no file of `tinygrad_edu/` is longer than MAX_LINES lines;
+(d) the top layers (TOP_LAYERS: the exercises of the course) are imported by no module outside
+    themselves: they are built on the engine, nn and optim, and nothing is built on them.
 
 How statements are read: `import a.b` imports `a.b` (and runs the packages `a` on the way);
 `from M import n` imports `M`, and also `M.n` when that is a module file; `from . import n` with `n`
@@ -42,6 +44,7 @@ CORE = "tinygrad_edu.autograd"
 CORE_ORDER = ("mode", "dtypes", "versions", "tensor", "function", "backprop")  # each may import only earlier ones
 MAX_LINES = 500
 LINE_LIMIT_DIR = "tinygrad_edu"  # the folder whose every .py file must stay within MAX_LINES
+TOP_LAYERS = ("tinygrad_edu.exercises",)  # packages that only users (notebooks, tests) import
 
 
 # ----------------------------------------------------------------------------------------------
@@ -285,6 +288,31 @@ def test_no_file_exceeds_the_line_limit():
 
 
 # ----------------------------------------------------------------------------------------------
+# (d) the top layers
+
+
+def in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def top_layer_violations(modules: dict[str, Module]) -> list[str]:
+    """Imports of a top-layer package made from a module outside it."""
+    return [f"{_file(module)}:{i.line} imports {i.target}"
+            for name, module in sorted(modules.items())
+            for i in imports_of(module, modules)
+            for top in TOP_LAYERS
+            if in_package(i.target, top) and not in_package(name, top)]
+
+
+def test_top_layers_are_imported_by_nothing_below():
+    modules = package_modules()
+    assert all(top in modules for top in TOP_LAYERS), f"missing top-layer packages: {TOP_LAYERS}"
+    problems = top_layer_violations(modules)
+    if problems:
+        pytest.fail(f"modules below {', '.join(TOP_LAYERS)} import it:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+# ----------------------------------------------------------------------------------------------
 # the checker itself, on a small made-up package
 
 
@@ -334,3 +362,14 @@ def test_checker_enforces_the_core_layers(tmp_path):
         "tensor.py:5 imports tinygrad_edu.ops",
         "tensor.py:6 imports tinygrad_edu",
     ]
+
+
+def test_checker_finds_an_import_of_the_top_layer(tmp_path):
+    make_tree(tmp_path, {
+        "tinygrad_edu/__init__.py": "", "tinygrad_edu/ops.py": "def f():\n    from .exercises import grading\n",
+        "tinygrad_edu/exercises/__init__.py": "from . import grading\nimport tinygrad_edu.ops\n",
+        "tinygrad_edu/exercises/grading.py": "from .. import ops\n",
+    })
+    modules = discover(tmp_path, {"tinygrad_edu": "tinygrad_edu"})
+    assert [p.rpartition("/")[2] for p in top_layer_violations(modules)] == [
+        "ops.py:2 imports tinygrad_edu.exercises", "ops.py:2 imports tinygrad_edu.exercises.grading"]
