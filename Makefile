@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-torch bench notebooks clean
+.PHONY: demo test test-torch test-browser bench notebooks programs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(VENV)/.installed-dev
 test-torch: $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet torch==2.13.0
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
+
+# The backward animation's page in a real headless browser: Debian's Chromium, installed here when
+# missing (as root); `make test` runs the same test and skips it, saying why, where no browser is.
+test-browser: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(PY) -m pytest -q tests/test_animate.py
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
