@@ -20,11 +20,12 @@ from .autograd import (Function, Node, Tensor, detect_anomaly, enable_grad, get_
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
                        zeros, zeros_like)
-from .device import cuda, device
+from .device import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
-from .ops.compare import all, any, argmax, argmin, ceil, floor, isfinite, isinf, isnan, round, sign  # noqa: A004
+from .ops.compare import (all, allclose, any, argmax, argmin, ceil, equal, floor, isclose, isfinite, isinf, isnan,  # noqa: A004
+                          round, sign)
 from .ops.conv import avg_pool2d, conv2d, max_pool2d
 from .ops.elementwise import (clamp, clip, cos, cosh, elu, erf, exp, expm1, gelu, leaky_relu, lerp, log, log1p, log2,
                               log10, masked_fill, maximum, minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin,

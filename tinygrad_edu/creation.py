@@ -248,19 +248,29 @@ def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "uniform")
 
 
-def new_zeros(x: Tensor, *size: Any) -> Tensor:
-    """Zeros of `size` with x's dtype (PyTorch's `x.new_zeros`)."""
-    return Tensor._make(np.zeros(_size(size, "new_zeros"), dtype=x.dtype))
+def _new_size(size: tuple, op: str) -> tuple:
+    """`x.new_ones(2, 3)` and `x.new_ones((2, 3))` both mean the shape (2, 3)."""
+    return _size(tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size, op)
 
 
-def new_ones(x: Tensor, *size: Any) -> Tensor:
-    return Tensor._make(np.ones(_size(size, "new_ones"), dtype=x.dtype))
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Zeros of `size` with x's dtype unless `dtype` is given (PyTorch's `x.new_zeros`)."""
+    arr = np.zeros(_new_size(size, "new_zeros"), dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_zeros")
 
 
-def new_full(x: Tensor, size: Sequence[int], fill_value: Any) -> Tensor:
-    return Tensor._make(np.full(tuple(size), fill_value, dtype=x.dtype))
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    arr = np.ones(_new_size(size, "new_ones"), dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_ones")
 
 
-def new_tensor(x: Tensor, data: Any) -> Tensor:
-    """A new leaf holding a copy of `data`, with x's dtype."""
-    return Tensor(data, dtype=x.dtype)
+def new_full(x: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    arr = np.full(_new_size((size,), "new_full"), fill_value, dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_full")
+
+
+def new_tensor(x: Tensor, data: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A new leaf holding a copy of `data`, with x's dtype unless `dtype` is given."""
+    check_device(device, "new_tensor")
+    return Tensor(data, requires_grad=requires_grad, dtype=x.dtype if dtype is None else dtype)

@@ -72,7 +72,8 @@ TENSOR_METHODS = {
     "__floordiv__": compare.floor_divide, "__rfloordiv__": compare.rfloordiv,
     "sign": compare.sign, "floor": compare.floor, "ceil": compare.ceil, "round": compare.round,
     "isnan": compare.isnan, "isinf": compare.isinf, "isfinite": compare.isfinite,
-    "argmax": compare.argmax, "argmin": compare.argmin, "any": compare.any, "all": compare.all,
+    "isclose": compare.isclose, "allclose": compare.allclose,
+    "equal": compare.equal, "argmax": compare.argmax, "argmin": compare.argmin, "any": compare.any, "all": compare.all,
     "nonzero": compare.nonzero,
     # reductions (ops/reduce.py)
     "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "max": indexing.max,

@@ -43,7 +43,7 @@ FAST = (
 # programs expected to fail under tinygrad_edu until an item the lead is implementing lands (the lead
 # removes an entry when it is merged); a pending program that starts to pass is reported too
 PENDING = {
-    "blitz_autograd_data_norm": "`.data` as a Tensor (y.data.norm())",
+    "blitz_data_updates": "`.data` as a Tensor (y.data.norm(), f.data.sub_(...))",
     "d2l_linreg_concise": "`.data` as a Tensor (net[0].weight.data.normal_(0, 0.01))",
     "d2l_weight_decay": "`.data` as a Tensor (param.data.normal_())",
     "makemore_mlp_data_idiom": "`.data` as a Tensor (p.data.std(), p.data.norm())",

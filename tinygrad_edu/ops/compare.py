@@ -119,6 +119,26 @@ def isfinite(x: Tensor) -> Tensor:
     return _constant(np.isfinite(x.data))
 
 
+def isclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|x - y| <= atol + rtol * |y| elementwise (PyTorch's and NumPy's test), a bool tensor."""
+    a, b = _operand(x), _operand(y)
+    try:
+        return _constant(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError as err:
+        raise ValueError(f"isclose: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+
+
+def allclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every element is close (see isclose): a Python bool, as torch.allclose."""
+    return bool(isclose(x, y, rtol, atol, equal_nan).data.all())
+
+
+def equal(x: Tensor, y: Tensor) -> bool:
+    """Whether both tensors have the same shape and the same elements: a Python bool."""
+    a, b = _operand(x), _operand(y)
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+
+
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the largest value along `axis` (of the flattened tensor when None)."""
