@@ -243,3 +243,47 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     """Overwrite x's values with `src` (broadcast), in place."""
     setitem(x, Ellipsis, src, "copy_")
     return x
+
+
+def _scatter_positions(x: Tensor, dim: int, index: Any, op: str) -> tuple:
+    """The index tuple that `scatter` writes: `index` replaces the coordinate along `dim`."""
+    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: the index must be an integer tensor (int64), got {idx.dtype}")
+    if idx.ndim == 0 and x.ndim == 1:  # PyTorch treats a 0-d index of a vector as one position
+        idx = idx.reshape(1)
+    if idx.ndim != x.ndim:
+        raise RuntimeError(f"{op}: the index must have as many dimensions as the tensor ({x.ndim}), it has "
+                           f"{idx.ndim} (shape {idx.shape})")
+    axis = dim + x.ndim if -x.ndim <= dim < 0 else dim
+    if not 0 <= axis < x.ndim:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {x.ndim} dimensions")
+    outside = idx[(idx < 0) | (idx >= x.shape[axis])]
+    if outside.size:
+        raise RuntimeError(f"{op}: index {outside.flat[0]} is out of bounds for dimension {dim} with size "
+                           f"{x.shape[axis]}")
+    positions = list(np.indices(idx.shape, sparse=True))
+    positions[axis] = idx
+    return tuple(positions)
+
+
+def scatter_(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """x[..., index[i, j], ...] = src[i, j] along `dim`, in place (src a tensor or a number, or
+    `value=`): e.g. a one-hot row is `zeros(10).scatter_(0, tensor(label), value=1)`."""
+    positions = _scatter_positions(x, dim, index, "scatter_")
+    index_shape = np.broadcast(*positions).shape
+    if src is None:
+        if value is None:
+            raise TypeError("scatter_: give the values to write, as src (a tensor or a number) or value=")
+        src = value
+    elif isinstance(src, Tensor):
+        if src.ndim != x.ndim:
+            raise RuntimeError(f"scatter_: src must have as many dimensions as the tensor ({x.ndim}), it has {src.ndim}")
+        src = getitem(src, tuple(slice(0, n) for n in index_shape))
+    setitem(x, positions, src, "scatter_")
+    return x
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """The out-of-place scatter_: a copy of x with the values written (differentiable in x and src)."""
+    return scatter_(x.clone(), dim, index, src, value=value)
