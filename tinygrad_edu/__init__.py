@@ -30,7 +30,7 @@ from .ops.conv import avg_pool2d, conv2d, max_pool2d
 from .ops.elementwise import (clamp, clip, cos, cosh, elu, erf, exp, expm1, gelu, leaky_relu, lerp, log, log1p, log2,
                               log10, masked_fill, maximum, minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin,
                               sinh, softplus, sqrt, square, tanh, tril, triu, where)
-from .ops.inplace import scatter
+from .ops.inplace import index_add, scatter
 from .ops.indexing import gather, index_select, max, min, narrow, roll, sort, topk, unbind  # noqa: A004
 from .ops.linalg import bmm, diag, dot, matmul, mm, mv, outer, trace
 from .ops.nn import dropout, linear, log_softmax, softmax

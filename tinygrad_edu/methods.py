@@ -89,7 +89,8 @@ TENSOR_METHODS = {
     "clip_": inplace.clamp_, "exp_": inplace.exp_, "log_": inplace.log_, "sqrt_": inplace.sqrt_,
     "abs_": inplace.abs_, "neg_": inplace.neg_, "relu_": inplace.relu_, "sigmoid_": inplace.sigmoid_,
     "tanh_": inplace.tanh_, "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
-    "scatter_": inplace.scatter_, "scatter": inplace.scatter,
+    "scatter_": inplace.scatter_, "scatter": inplace.scatter, "index_add_": inplace.index_add_,
+    "index_add": inplace.index_add,
     # shape and dtype (ops/shape.py)
     "reshape": shape.reshape, "view": shape.reshape, "flatten": shape.flatten, "permute": shape.permute,
     "transpose": shape.transpose, "swapaxes": shape.swapaxes, "t": shape.t, "squeeze": shape.squeeze,

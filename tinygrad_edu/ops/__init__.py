@@ -22,8 +22,9 @@ from .shape import (Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, as_bo
 from .arithmetic import (Abs, Add, Div, Mul, Neg, Pow, Remainder, Sub, abs, add, div, mul, neg, positive, pow, radd,
                          rdiv, remainder, rmul, rpow, rremainder, rsub, sub)
 from .linalg import (MatMul, bmm, diag, dot, matmul, mm, mv, outer, rmatmul, trace)
-from .inplace import (SetItem, abs_, add_, check_inplace_allowed, clamp_, copy_, div_, exp_, fill_, log_, mul_, neg_,
-                      pow_, relu_, scatter, scatter_, setitem, sigmoid_, sqrt_, sub_, tanh_, zero_)
+from .inplace import (SetItem, abs_, add_, check_inplace_allowed, clamp_, copy_, div_, exp_, fill_, index_add,
+                      index_add_, log_, mul_, neg_, pow_, relu_, scatter, scatter_, setitem, sigmoid_, sqrt_, sub_,
+                      tanh_, zero_)
 from .nn import (BinaryCrossEntropy, CrossEntropy, Linear, LogSoftmax, Softmax, binary_cross_entropy, cross_entropy,
                  dropout, linear, log_softmax, softmax)
 from .conv import (ConvProduct, Fold, MaxPool2d, MaxPool2dBackward, Unfold, avg_pool2d, conv2d, fold, max_pool2d,

@@ -19,7 +19,7 @@ from ..autograd.tensor import Tensor
 from ..autograd.versions import base_of, live_views, note_inplace_write
 from .arithmetic import Add, Div, Mul, Pow, Sub
 from .elementwise import clip
-from .indexing import GetItem, normalize_index, describe_index, getitem, split_ints_first
+from .indexing import GetItem, IndexAdd, normalize_index, describe_index, getitem, split_ints_first
 from .shape import Permute, Reshape
 
 
@@ -287,3 +287,29 @@ def scatter_(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = N
 def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """The out-of-place scatter_: a copy of x with the values written (differentiable in x and src)."""
     return scatter_(x.clone(), dim, index, src, value=value)
+
+
+def index_add_(x: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    """x[..., index[i], ...] += alpha * source[..., i, ...] along `dim`, in place, adding where an
+    index repeats (an embedding table's gradient: `dC.index_add_(0, X.view(-1), demb)`)."""
+    idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise RuntimeError(f"index_add_: the index must be a 1-D integer tensor, got {idx.dtype} of shape {idx.shape}")
+    axis = dim + x.ndim if -x.ndim <= dim < 0 else dim
+    if not 0 <= axis < x.ndim:
+        raise IndexError(f"index_add_: dimension {dim} is out of range for a tensor with {x.ndim} dimensions")
+    source = source if isinstance(source, Tensor) else Tensor(source)
+    expected = x.shape[:axis] + (idx.size,) + x.shape[axis + 1:]
+    if source.shape != expected:
+        raise RuntimeError(f"index_add_: source of shape {source.shape} does not fit: adding {idx.size} slices along "
+                           f"dimension {dim} of a tensor of shape {x.shape} needs shape {expected}")
+    if idx.size and (idx.min() < -x.shape[axis] or idx.max() >= x.shape[axis]):
+        raise IndexError(f"index_add_: an index is out of range for dimension {dim} of size {x.shape[axis]}")
+    positions = (slice(None),) * axis + (idx.reshape(-1),)
+    return add_(x, IndexAdd.apply(source * alpha if alpha != 1 else source, index=positions, shape=x.shape,
+                                  repeats=True))
+
+
+def index_add(x: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    """The out-of-place index_add_ (differentiable in x and source)."""
+    return index_add_(x.clone(), dim, index, source, alpha=alpha)
