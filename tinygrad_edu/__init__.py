@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import methods  # noqa: F401  (attaches Tensor's methods)
+from . import autograd, methods  # noqa: F401  (methods attaches Tensor's methods)
 from .autograd import (Function, Node, Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, inference_mode,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_default_dtype, set_grad_enabled)
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
@@ -52,6 +52,8 @@ int32 = int = np.int32  # noqa: A001
 int64 = long = np.int64
 bool = bool_ = np.bool_  # noqa: A001
 detach = Tensor.detach
+# torch.autograd.gradcheck: the checker runs ops, so it lives above the core and is attached here
+autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck
 
 _LAZY = {"nn", "optim", "testing", "data", "utils", "sklearn", "graph", "opinfo", "serialization"}
 

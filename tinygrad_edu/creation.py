@@ -13,7 +13,12 @@ from .autograd.dtypes import as_array, get_default_dtype
 from .autograd.tensor import Tensor
 
 
-def _size(size: tuple, op: str) -> tuple:
+def _size(size: tuple, op: str, keyword: Any = None) -> tuple:
+    """A shape from `f(2, 3)`, `f((2, 3))` or PyTorch's keyword form `f(size=(2, 3))`."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}: give the size positionally or as size=, not both (got {size} and {keyword})")
+        size = (keyword,) if isinstance(keyword, (int, np.integer)) else tuple(keyword)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
@@ -57,20 +62,21 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(as_array(array))
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           device: Any = None) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad, name, device, "zeros")
+    arr = np.zeros(_size(shape, "zeros", size), dtype=_float(dtype))
+    return _finish(arr, None, requires_grad, name, device, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
          device: Any = None) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad, name, device, "ones")
+    return _finish(np.ones(_size(shape, "ones", size), dtype=_float(dtype)), None, requires_grad, name, device, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           device: Any = None) -> Tensor:
     """Like PyTorch's empty, but filled with zeros (never uninitialised memory)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, name=name, device=device)
+    return zeros(*shape, size=size, dtype=dtype, requires_grad=requires_grad, name=name, device=device)
 
 
 def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
@@ -169,17 +175,17 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name, device, "eye")
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def rand(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
          generator: Any = None, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    samples = random.generator(generator).random(_size(size, "rand"))
+    samples = random.generator(generator).random(_size(shape, "rand", size))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "rand")
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def randn(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           generator: Any = None, device: Any = None) -> Tensor:
     """Standard normal samples."""
-    samples = random.generator(generator).standard_normal(_size(size, "randn"))
+    samples = random.generator(generator).standard_normal(_size(shape, "randn", size))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "randn")
 
 

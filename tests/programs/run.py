@@ -45,14 +45,14 @@ FAST = (
 PENDING = {
     "blitz_data_updates": "`.data` as a Tensor (y.data.norm(), f.data.sub_(...))",
     "d2l_linreg_concise": "`.data` as a Tensor (net[0].weight.data.normal_(0, 0.01))",
-    "d2l_weight_decay": "`.data` as a Tensor (param.data.normal_())",
+    "d2l_weight_decay_concise": "`.data` as a Tensor (param.data.normal_(), net[0].bias.data.fill_(0.0))",
     "makemore_mlp_data_idiom": "`.data` as a Tensor (p.data.std(), p.data.norm())",
     "basics_tensor_size": "Tensor.shape as a torch.Size (x.shape.numel())",
     "tutorial_einsum": "torch.einsum",
     "blitz_out_arguments": "`out=` arguments (torch.add(x, y, out=result))",
     "nntut_adaptive_pool": "nn.AdaptiveAvgPool2d",
     "tutorial_function_two_outputs": "custom autograd.Function with several outputs",
-    "tutorial_to_torch": "tg.to_torch / tg.from_torch",
+    "blitz_nonleaf_grad": "the warning on reading .grad of a non-leaf tensor",
 }
 
 # programs whose numbers drift more than the default tolerance between two float32 engines
