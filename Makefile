@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-torch bench clean
+.PHONY: demo test test-torch programs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(VENV)/.installed-dev
 test-torch: $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet torch==2.13.0
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q
+
+# Every PyTorch program of tests/programs/ under tinygrad_edu, compared with PyTorch where installed
+# (`make test` runs a quick subset; `python tests/programs/run.py NAME` runs one and shows the diff).
+programs: $(VENV)/.installed-dev
+	TINYGRAD_EDU_PROGRAMS=all OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(PY) -m pytest -q tests/test_programs.py
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
