@@ -116,3 +116,31 @@ def test_scatter_and_index_add_agree_with_torch():
     ours = tg.tensor(base).index_add(1, tg.tensor(rows), tg.tensor(rng.standard_normal((3, 3)) * 0 + 1), alpha=0.5)
     theirs = torch.tensor(base).index_add(1, torch.tensor(rows), torch.ones(3, 3, dtype=torch.float64), alpha=0.5)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_random_fills_in_place_follow_the_generator_and_refuse_leaves_that_need_grad():
+    w = tg.empty(20000)
+    assert w.normal_(0, 0.01) is w and abs(w.numpy().std() - 0.01) < 5e-4 and abs(w.numpy().mean()) < 5e-4
+    u = tg.empty(20000).uniform_(-1, 1)
+    assert -1 <= u.numpy().min() and u.numpy().max() < 1 and abs(u.numpy().mean()) < 0.03
+    a = tg.empty(5).normal_(generator=tg.Generator().manual_seed(3))
+    assert np.array_equal(a.numpy(), tg.empty(5).normal_(generator=tg.Generator().manual_seed(3)).numpy())
+    p = tg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        p.uniform_(-1, 1)  # PyTorch: a leaf that requires grad is used in an in-place operation
+    with tg.no_grad():
+        p.uniform_(-1, 1)
+    assert p.dtype == np.float32 and p.requires_grad and (p.numpy() != 0).all()
+
+
+def test_masked_fill_in_place_and_the_as_forms():
+    x = tg.tensor([[1.0, -2.0], [3.0, -4.0]], requires_grad=True)
+    y = x * 1.0
+    y.masked_fill_(y < 0, 0.0)
+    y.sum().backward()
+    assert y.tolist() == [[1, 0], [3, 0]] and x.grad.tolist() == [[1, 0], [1, 0]]
+    row = tg.tensor([1.0, 2.0])
+    assert row.expand_as(x).shape == (2, 2) and tg.arange(4.0).view_as(x).shape == (2, 2)
+    assert tg.arange(4.0).reshape_as(x).tolist() == [[0, 1], [2, 3]]
+    assert tg.tensor([1, 2]).type_as(x).dtype == np.float32
+    assert tg.numel(x) == 4 and tg.is_tensor(x) and not tg.is_tensor(x.numpy())

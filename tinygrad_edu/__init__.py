@@ -9,6 +9,7 @@ backward side by side), `methods.py` (what a Tensor can do, as a table), then th
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from typing import Any
 
@@ -52,8 +53,14 @@ int32 = int = np.int32  # noqa: A001
 int64 = long = np.int64
 bool = bool_ = np.bool_  # noqa: A001
 detach = Tensor.detach
+numel = Tensor.numel
 # torch.autograd.gradcheck: the checker runs ops, so it lives above the core and is attached here
 autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck
+
+def is_tensor(obj: Any) -> builtins.bool:
+    """Whether `obj` is a Tensor (PyTorch's `torch.is_tensor`)."""
+    return isinstance(obj, Tensor)
+
 
 _LAZY = {"nn", "optim", "testing", "data", "utils", "sklearn", "graph", "opinfo", "serialization"}
 

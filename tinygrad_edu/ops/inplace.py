@@ -17,8 +17,9 @@ from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import base_of, live_views, note_inplace_write
+from .. import random
 from .arithmetic import Add, Div, Mul, Pow, Sub
-from .elementwise import clip
+from .elementwise import clip, masked_fill
 from .indexing import GetItem, IndexAdd, normalize_index, describe_index, getitem, split_ints_first
 from .shape import Permute, Reshape
 
@@ -227,6 +228,21 @@ def sigmoid_(x: Tensor) -> Tensor:
 
 def tanh_(x: Tensor) -> Tensor:
     return _map_inplace(x, lambda t: t.tanh(), "tanh_")
+
+
+def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """Entries where `mask` (broadcast to x) is True set to `value`, in place."""
+    return _map_inplace(x, lambda t: masked_fill(t, mask, value), "masked_fill_")
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """x refilled with normal samples, in place (`w.normal_(0, 0.01)`, d2l's initialisation)."""
+    return copy_(x, random.generator(generator).normal(mean, std, x.shape))
+
+
+def uniform_(x: Tensor, low: float = 0.0, high: float = 1.0, *, generator: Any = None) -> Tensor:
+    """x refilled with uniform samples in [low, high), in place (PyTorch's `from`/`to`)."""
+    return copy_(x, random.generator(generator).uniform(low, high, x.shape))
 
 
 def fill_(x: Tensor, value: Any) -> Tensor:
