@@ -144,3 +144,11 @@ def test_masked_fill_in_place_and_the_as_forms():
     assert tg.arange(4.0).reshape_as(x).tolist() == [[0, 1], [2, 3]]
     assert tg.tensor([1, 2]).type_as(x).dtype == np.float32
     assert tg.numel(x) == 4 and tg.is_tensor(x) and not tg.is_tensor(x.numpy())
+
+
+def test_normal_with_tensor_mean_and_std_draws_one_sample_per_element():
+    means = tg.tensor([0.0, 100.0, -100.0])
+    draws = tg.normal(means, tg.tensor([1e-3, 1e-3, 1e-3]))
+    assert draws.shape == (3,) and draws.dtype == np.float32
+    np.testing.assert_allclose(draws.numpy(), means.numpy(), atol=0.01)
+    assert tg.normal(tg.zeros(2, 1), 1.0).shape == (2, 1) and tg.normal(0, 1, size=(4,)).shape == (4,)

@@ -239,10 +239,15 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
            requires_grad: bool = False, name: str | None = None, *, generator: Any = None,
            device: Any = None) -> Tensor:
-    """Normal samples of `size` with the given mean and standard deviation."""
-    if std < 0:
+    """Normal samples of `size` with the given mean and standard deviation; with a tensor mean
+    or std, one sample per element of their broadcast shape (PyTorch's elementwise form)."""
+    m, s = _array_of(mean), _array_of(std)
+    if np.any(s < 0):
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    samples = random.generator(generator).normal(mean, std, _size(tuple(size), "normal"))
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        size = np.broadcast_shapes(m.shape, s.shape)
+        dtype = (mean if isinstance(mean, Tensor) else std).dtype if dtype is None else dtype
+    samples = random.generator(generator).normal(m, s, _size(tuple(size), "normal"))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "normal")
 
 
