@@ -55,9 +55,7 @@ PENDING = {
     "blitz_nonleaf_grad": "the warning on reading .grad of a non-leaf tensor",
 }
 
-# programs whose numbers drift more than the default tolerance between two float32 engines
-TOLERANCES: dict[str, tuple[float, float]] = {}
-DEFAULT_TOLERANCE = (1e-4, 1e-5)  # (rtol, atol)
+RTOL, ATOL = 1e-4, 1e-5  # how close two float32 engines' printed numbers must be
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\b(?:nan|inf)\b")
 
@@ -142,9 +140,9 @@ def _split(line: str) -> tuple[str, list[float]]:
     return _NUMBER.sub("#", line), [float(n) for n in _NUMBER.findall(line)]
 
 
-def compare(name: str, ours: str, theirs: str) -> list[str]:
-    """The differences between two outputs of program `name` (empty when they agree)."""
-    rtol, atol = TOLERANCES.get(name, DEFAULT_TOLERANCE)
+def compare(ours: str, theirs: str) -> list[str]:
+    """The differences between a program's output under tinygrad_edu and under torch (empty when
+    every line has the same text and numbers within RTOL/ATOL)."""
     ours_lines, theirs_lines = ours.splitlines(), theirs.splitlines()
     if len(ours_lines) != len(theirs_lines):
         return [f"{len(ours_lines)} lines printed under tinygrad_edu, {len(theirs_lines)} under torch"]
@@ -152,7 +150,7 @@ def compare(name: str, ours: str, theirs: str) -> list[str]:
     for number, (a, b) in enumerate(zip(ours_lines, theirs_lines), 1):
         (text_a, nums_a), (text_b, nums_b) = _split(a), _split(b)
         close = len(nums_a) == len(nums_b) and all(
-            math.isclose(x, y, rel_tol=rtol, abs_tol=atol) or (math.isnan(x) and math.isnan(y))
+            math.isclose(x, y, rel_tol=RTOL, abs_tol=ATOL) or (math.isnan(x) and math.isnan(y))
             for x, y in zip(nums_a, nums_b))
         if text_a != text_b or not close:
             problems.append(f"line {number}: tinygrad_edu {a!r} != torch {b!r}")
@@ -187,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = [ours[name]["error"]] if ours[name]["error"] else []
         if name in theirs:
             problems += [f"under torch: {theirs[name]['error']}"] if theirs[name]["error"] else \
-                compare(name, ours[name]["output"], theirs[name]["output"])
+                compare(ours[name]["output"], theirs[name]["output"])
         if name in PENDING:
             status = "pending: " + PENDING[name] if problems else "PASSES: remove its PENDING entry"
         else:
