@@ -152,3 +152,14 @@ def test_normal_with_tensor_mean_and_std_draws_one_sample_per_element():
     assert draws.shape == (3,) and draws.dtype == np.float32
     np.testing.assert_allclose(draws.numpy(), means.numpy(), atol=0.01)
     assert tg.normal(tg.zeros(2, 1), 1.0).shape == (2, 1) and tg.normal(0, 1, size=(4,)).shape == (4,)
+
+
+def test_histogram_counts_like_numpy_and_refuses_integers():
+    t = tg.tensor([-1.0, -0.5, 0.1, 0.2, 0.9])
+    hist, edges = tg.histogram(t, bins=4, range=(-1.0, 1.0))
+    assert hist.tolist() == [1, 1, 2, 1] and edges.tolist() == [-1, -0.5, 0, 0.5, 1]
+    density = t.histogram(bins=4, range=(-1.0, 1.0), density=True).hist
+    np.testing.assert_allclose((density * 0.5).sum().item(), 1.0, rtol=1e-6)  # densities integrate to one
+    assert tg.histogram(t).hist.shape == (100,)
+    with pytest.raises(TypeError, match="floating point"):
+        tg.histogram(tg.tensor([1, 2]))

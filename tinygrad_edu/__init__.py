@@ -25,8 +25,8 @@ from .device import accelerator, cuda, device
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
-from .ops.compare import (all, allclose, any, argmax, argmin, ceil, equal, floor, isclose, isfinite, isinf, isnan,  # noqa: A004
-                          round, sign)
+from .ops.compare import (all, allclose, any, argmax, argmin, ceil, equal, floor, histogram,  # noqa: A004
+                          isclose, isfinite, isinf, isnan, round, sign)
 from .ops.conv import avg_pool2d, conv2d, max_pool2d
 from .ops.elementwise import (clamp, clip, cos, cosh, elu, erf, exp, expm1, gelu, leaky_relu, lerp, log, log1p, log2,
                               log10, masked_fill, maximum, minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin,

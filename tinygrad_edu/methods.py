@@ -74,7 +74,7 @@ TENSOR_METHODS = {
     "isnan": compare.isnan, "isinf": compare.isinf, "isfinite": compare.isfinite,
     "isclose": compare.isclose, "allclose": compare.allclose,
     "equal": compare.equal, "argmax": compare.argmax, "argmin": compare.argmin, "any": compare.any, "all": compare.all,
-    "nonzero": compare.nonzero,
+    "nonzero": compare.nonzero, "histogram": compare.histogram,
     # reductions (ops/reduce.py)
     "sum": reduce.sum, "mean": reduce.mean, "var": reduce.var, "std": reduce.std, "max": indexing.max,
     "min": indexing.min, "amax": reduce.amax, "amin": reduce.amin, "prod": reduce.prod, "norm": reduce.norm,

@@ -91,6 +91,8 @@ for i, layer in enumerate(layers[:-1]):
         t = layer.out
         print(f"layer {i} (Tanh): mean {t.mean().item():+.4f}, std {t.std().item():.4f}, "
               f"saturated {(t.abs() > 0.97).float().mean().item() * 100:.2f}%, grad std {t.grad.std().item():.3e}")
+        hy, hx = torch.histogram(t.detach(), bins=8, range=(-1.0, 1.0), density=True)
+        print("  histogram", [round(v, 4) for v in hy.tolist()], "edges", [round(v, 3) for v in hx[::4].tolist()])
 for p in parameters:
     if p.ndim == 2:
         print(f"weight {tuple(p.shape)} grad:data ratio {(p.grad.std() / p.detach().std()).item():.4e}")

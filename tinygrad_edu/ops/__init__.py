@@ -9,8 +9,8 @@ from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maxim
                           maximum, minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin, sinh, softplus, sqrt,
                           square, tanh, tril, triu, where)
 from .compare import (all, allclose, any, argmax, argmin, ceil, eq, equal, floor, floor_divide, format_tensor, ge, gt,
-                      invert, isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt,
-                      ne, nonzero, rfloordiv, round, sign)
+                      histogram, invert, isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
+                      logical_xor, lt, ne, nonzero, rfloordiv, round, sign)
 from .reduce import (CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, amax, amin, cumsum, logsumexp, mean, norm,
                      prod, std, sum, var)
 from .indexing import (GetItem, IndexAdd, ValuesIndices, describe_index, gather, getitem, index_select, iterate,

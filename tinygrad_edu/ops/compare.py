@@ -4,7 +4,7 @@ so they return tensors that never require grad."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -158,6 +158,23 @@ def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
 
 def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
     return _constant(np.all(x.data, axis=axis, keepdims=keepdims))
+
+
+class Histogram(NamedTuple):
+    """What `histogram` returns: the counts (or densities) and the bin edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def histogram(x: Tensor, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002 (PyTorch's name)
+              density: bool = False) -> Histogram:
+    """Counts of x's values in `bins` equal-width bins (or between given edges), as torch.histogram:
+    the distributions of activations and gradients that makemore plots."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"histogram: needs a floating point tensor, got {x.dtype}; convert it first with .float()")
+    hist, edges = np.histogram(x.data, bins=_operand(bins), range=range, weights=_operand(weight), density=density)
+    return Histogram(_constant(hist.astype(x.dtype)), _constant(edges.astype(x.dtype)))
 
 
 def nonzero(x: Tensor) -> Tensor:
