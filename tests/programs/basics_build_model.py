@@ -49,5 +49,6 @@ hidden1 = nn.ReLU()(hidden1)
 print(f"after relu min {hidden1.min().item():.5f} sum {hidden1.sum().item():.5f}")
 
 for name, param in model.named_parameters():
-    print(f"Layer: {name} | Size: {tuple(param.size())} | Values : {[round(v, 4) for v in param.flatten()[:2].tolist()]}")
+    values = [round(v, 4) for v in param.flatten()[:2].tolist()]
+    print(f"Layer: {name} | Size: {tuple(param.size())} | Values : {values}")
 print("parameter count", sum(p.numel() for p in model.parameters()))

@@ -52,4 +52,5 @@ emb = nn.Embedding(4, 3)
 with torch.no_grad():
     emb.weight.copy_(table)
 print("nn.Embedding", emb(torch.tensor([1, 1])).sum().item(), "item of a 1-element tensor", torch.tensor([2.5]).item())
-print("cat dim", tuple(torch.cat([table, table], dim=1).shape), "float16", torch.ones(2, dtype=torch.float16).dtype == torch.float16)
+print("cat dim", tuple(torch.cat([table, table], dim=1).shape),
+      "float16", torch.ones(2, dtype=torch.float16).dtype == torch.float16)

@@ -12,7 +12,8 @@ x_rand = torch.rand_like(x_data, dtype=torch.float)
 print("ones_like", x_ones.tolist(), "rand_like", tuple(x_rand.shape), x_rand.dtype == torch.float32)
 
 shape = (2, 3)
-print("rand/ones/zeros", tuple(torch.rand(shape).shape), torch.ones(shape).sum().item(), torch.zeros(shape).sum().item())
+print("rand/ones/zeros", tuple(torch.rand(shape).shape), torch.ones(shape).sum().item(),
+      torch.zeros(shape).sum().item())
 x = torch.zeros(5, 3, dtype=torch.long)
 print("long zeros", x.dtype == torch.long, tuple(x.size()), x.size(0))
 x = x.new_ones(5, 3, dtype=torch.double)

@@ -33,5 +33,6 @@ with torch.no_grad():
 relative = (numeric - W1.grad).norm() / (numeric.norm() + W1.grad.norm())
 print(f"relative error below 1e-7: {relative.item() < 1e-7}")
 print("W1 grad", [round(v, 8) for v in W1.grad[0].tolist()])
-inputs = (torch.tensor(rng.normal(0, 1, (3, 4)), requires_grad=True), torch.tensor(rng.normal(0, 1, (4, 2)), requires_grad=True))
+inputs = (torch.tensor(rng.normal(0, 1, (3, 4)), requires_grad=True),
+          torch.tensor(rng.normal(0, 1, (4, 2)), requires_grad=True))
 print("gradcheck", torch.autograd.gradcheck(lambda a, b: torch.tanh(a @ b).sum(), inputs, eps=1e-6, atol=1e-4))

@@ -10,7 +10,8 @@ rng = np.random.default_rng(1)
 true_w = torch.tensor([2, -3.4])
 true_b = 4.2
 features = torch.tensor(rng.normal(0, 1, (500, 2)), dtype=torch.float32)
-labels = (torch.matmul(features, true_w) + true_b + torch.tensor(rng.normal(0, 0.01, 500), dtype=torch.float32)).reshape(-1, 1)
+noise = torch.tensor(rng.normal(0, 0.01, 500), dtype=torch.float32)
+labels = (torch.matmul(features, true_w) + true_b + noise).reshape(-1, 1)
 
 
 def load_array(data_arrays, batch_size, is_train=True):

@@ -65,8 +65,7 @@ def sgd(params, lr, batch_size):
             param.grad.zero_()
 
 
-y = torch.tensor([0, 2])
-y_hat = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+y, y_hat = torch.tensor([0, 2]), torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
 print("picked", y_hat[[0, 1], y].tolist(), "cross entropy", [round(v, 6) for v in cross_entropy(y_hat, y).tolist()])
 print("accuracy", accuracy(y_hat, y) / len(y), "before training", evaluate_accuracy(net, train))
 for epoch in range(5):

@@ -11,7 +11,8 @@ X = torch.tensor(rng.integers(0, vocab_size, (200, block_size)))
 Y = torch.tensor((X.numpy().sum(axis=1) * 7) % vocab_size)
 
 C = torch.tensor(rng.standard_normal((vocab_size, n_embd)), dtype=torch.float32)
-W1 = torch.tensor(rng.standard_normal((n_embd * block_size, n_hidden)), dtype=torch.float32) * (5 / 3) / ((n_embd * block_size) ** 0.5)
+fan_in = n_embd * block_size
+W1 = torch.tensor(rng.standard_normal((fan_in, n_hidden)), dtype=torch.float32) * (5 / 3) / (fan_in ** 0.5)
 W2 = torch.tensor(rng.standard_normal((n_hidden, vocab_size)), dtype=torch.float32) * 0.01
 b2 = torch.zeros(vocab_size)
 bngain = torch.ones((1, n_hidden))
@@ -59,6 +60,7 @@ with torch.no_grad():
     hpreact = C[X].view(X.shape[0], -1) @ W1
     bnmean = hpreact.mean(0, keepdim=True)
     bnstd = hpreact.std(0, keepdim=True)
-print(f"calibrated {split_loss(X, Y, bnmean, bnstd).item():.5f} running {split_loss(X, Y, bnmean_running, bnstd_running).item():.5f}")
+print(f"calibrated {split_loss(X, Y, bnmean, bnstd).item():.5f}",
+      f"running {split_loss(X, Y, bnmean_running, bnstd_running).item():.5f}")
 print("no grad in split_loss", split_loss(X, Y, bnmean, bnstd).requires_grad)
 print(f"std unbiased {hpreact.std(0)[0].item():.6f} biased {hpreact.std(0, unbiased=False)[0].item():.6f}")

@@ -42,7 +42,8 @@ for p in parameters:
     p.requires_grad = True
 
 emb = C[Xtr]
-print("emb", tuple(emb.shape), "view equals cat of unbind", torch.equal(emb.view(-1, 6), torch.cat(torch.unbind(emb, 1), 1)))
+print("emb", tuple(emb.shape), "view equals cat of unbind",
+      torch.equal(emb.view(-1, 6), torch.cat(torch.unbind(emb, 1), 1)))
 lre = torch.linspace(-3, 0, 1000)
 lrs = 10 ** lre
 lossi = []
@@ -69,4 +70,5 @@ context = [0] * block_size
 emb = C[torch.tensor([context])]
 probs = F.softmax(torch.tanh(emb.view(1, -1) @ W1 + b1) @ W2 + b2, dim=1)
 ix = torch.multinomial(probs, num_samples=1, generator=g).item()
-print(f"first-letter probabilities sum {probs.sum().item():.6f}, sample in range {0 <= ix < V}, shape {tuple(probs.shape)}")
+print(f"first-letter probabilities sum {probs.sum().item():.6f}, sample in range {0 <= ix < V},",
+      f"shape {tuple(probs.shape)}")
