@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-torch test-browser bench notebooks programs clean
+.PHONY: demo test test-torch test-browser programs bench notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test-torch: $(VENV)/.installed-dev
 test-browser: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest -q tests/test_animate.py
+
+# Every PyTorch program of tests/programs/ under tinygrad_edu, compared with PyTorch where installed
+# (`make test` runs a quick subset; `python tests/programs/run.py NAME` runs one and shows the diff).
+programs: $(VENV)/.installed-dev
+	TINYGRAD_EDU_PROGRAMS=all OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(PY) -m pytest -q tests/test_programs.py
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

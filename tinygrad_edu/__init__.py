@@ -9,29 +9,32 @@ backward side by side), `methods.py` (what a Tensor can do, as a table), then th
 
 from __future__ import annotations
 
+import builtins
 import importlib
 from typing import Any
 
 import numpy as np
 
-from . import methods  # noqa: F401  (attaches Tensor's methods)
+from . import autograd, methods  # noqa: F401  (methods attaches Tensor's methods)
 from .animate import animate_backward
-from .autograd import (Function, Node, Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, inference_mode,
+from .autograd import (Function, Node, Size, Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, inference_mode,
                        is_anomaly_enabled, is_grad_enabled, no_grad, set_default_dtype, set_grad_enabled)
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
                        zeros, zeros_like)
-from .device import cuda, device
+from .device import accelerator, cuda, device
 from .explain import explain
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .interop import from_torch, to_torch
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
-from .ops.compare import all, any, argmax, argmin, ceil, floor, isfinite, isinf, isnan, round, sign  # noqa: A004
+from .ops.compare import (all, allclose, any, argmax, argmin, ceil, equal, floor, histogram,  # noqa: A004
+                          isclose, isfinite, isinf, isnan, round, sign)
 from .ops.conv import avg_pool2d, conv2d, max_pool2d
 from .ops.elementwise import (clamp, clip, cos, cosh, elu, erf, exp, expm1, gelu, leaky_relu, lerp, log, log1p, log2,
                               log10, masked_fill, maximum, minimum, nan_to_num, reciprocal, relu, rsqrt, sigmoid, sin,
                               sinh, softplus, sqrt, square, tanh, tril, triu, where)
+from .ops.inplace import index_add, scatter
 from .ops.indexing import gather, index_select, max, min, narrow, roll, sort, topk, unbind  # noqa: A004
 from .ops.linalg import bmm, diag, dot, matmul, mm, mv, outer, trace
 from .ops.einsum import einsum
@@ -65,6 +68,14 @@ int32 = int = np.int32  # noqa: A001
 int64 = long = np.int64
 bool = bool_ = np.bool_  # noqa: A001
 detach = Tensor.detach
+numel = Tensor.numel
+# torch.autograd.gradcheck: the checker runs ops, so it lives above the core and is attached here
+autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck
+
+def is_tensor(obj: Any) -> builtins.bool:
+    """Whether `obj` is a Tensor (PyTorch's `torch.is_tensor`)."""
+    return isinstance(obj, Tensor)
+
 
 _LAZY = {"nn", "optim", "testing", "data", "utils", "sklearn", "graph", "opinfo", "serialization"}
 

@@ -13,7 +13,12 @@ from .autograd.dtypes import as_array, get_default_dtype
 from .autograd.tensor import Tensor
 
 
-def _size(size: tuple, op: str) -> tuple:
+def _size(size: tuple, op: str, keyword: Any = None) -> tuple:
+    """A shape from `f(2, 3)`, `f((2, 3))` or PyTorch's keyword form `f(size=(2, 3))`."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}: give the size positionally or as size=, not both (got {size} and {keyword})")
+        size = (keyword,) if isinstance(keyword, (int, np.integer)) else tuple(keyword)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
@@ -57,20 +62,21 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(as_array(array))
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           device: Any = None) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), dtype=_float(dtype)), None, requires_grad, name, device, "zeros")
+    arr = np.zeros(_size(shape, "zeros", size), dtype=_float(dtype))
+    return _finish(arr, None, requires_grad, name, device, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
          device: Any = None) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), dtype=_float(dtype)), None, requires_grad, name, device, "ones")
+    return _finish(np.ones(_size(shape, "ones", size), dtype=_float(dtype)), None, requires_grad, name, device, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           device: Any = None) -> Tensor:
     """Like PyTorch's empty, but filled with zeros (never uninitialised memory)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, name=name, device=device)
+    return zeros(*shape, size=size, dtype=dtype, requires_grad=requires_grad, name=name, device=device)
 
 
 def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
@@ -169,17 +175,17 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _finish(np.eye(n, m, dtype=_float(dtype)), None, requires_grad, name, device, "eye")
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def rand(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
          generator: Any = None, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    samples = random.generator(generator).random(_size(size, "rand"))
+    samples = random.generator(generator).random(_size(shape, "rand", size))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "rand")
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
+def randn(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           generator: Any = None, device: Any = None) -> Tensor:
     """Standard normal samples."""
-    samples = random.generator(generator).standard_normal(_size(size, "randn"))
+    samples = random.generator(generator).standard_normal(_size(shape, "randn", size))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "randn")
 
 
@@ -233,10 +239,15 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
            requires_grad: bool = False, name: str | None = None, *, generator: Any = None,
            device: Any = None) -> Tensor:
-    """Normal samples of `size` with the given mean and standard deviation."""
-    if std < 0:
+    """Normal samples of `size` with the given mean and standard deviation; with a tensor mean
+    or std, one sample per element of their broadcast shape (PyTorch's elementwise form)."""
+    m, s = _array_of(mean), _array_of(std)
+    if np.any(s < 0):
         raise ValueError(f"normal: std must be non-negative, got {std}")
-    samples = random.generator(generator).normal(mean, std, _size(tuple(size), "normal"))
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        size = np.broadcast_shapes(m.shape, s.shape)
+        dtype = (mean if isinstance(mean, Tensor) else std).dtype if dtype is None else dtype
+    samples = random.generator(generator).normal(m, s, _size(tuple(size), "normal"))
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "normal")
 
 
@@ -248,19 +259,29 @@ def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype
     return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "uniform")
 
 
-def new_zeros(x: Tensor, *size: Any) -> Tensor:
-    """Zeros of `size` with x's dtype (PyTorch's `x.new_zeros`)."""
-    return Tensor._make(np.zeros(_size(size, "new_zeros"), dtype=x.dtype))
+def _new_size(size: tuple, op: str) -> tuple:
+    """`x.new_ones(2, 3)` and `x.new_ones((2, 3))` both mean the shape (2, 3)."""
+    return _size(tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size, op)
 
 
-def new_ones(x: Tensor, *size: Any) -> Tensor:
-    return Tensor._make(np.ones(_size(size, "new_ones"), dtype=x.dtype))
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Zeros of `size` with x's dtype unless `dtype` is given (PyTorch's `x.new_zeros`)."""
+    arr = np.zeros(_new_size(size, "new_zeros"), dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_zeros")
 
 
-def new_full(x: Tensor, size: Sequence[int], fill_value: Any) -> Tensor:
-    return Tensor._make(np.full(tuple(size), fill_value, dtype=x.dtype))
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    arr = np.ones(_new_size(size, "new_ones"), dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_ones")
 
 
-def new_tensor(x: Tensor, data: Any) -> Tensor:
-    """A new leaf holding a copy of `data`, with x's dtype."""
-    return Tensor(data, dtype=x.dtype)
+def new_full(x: Tensor, size: Sequence[int], fill_value: Any, *, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    arr = np.full(_new_size((size,), "new_full"), fill_value, dtype=x.dtype if dtype is None else dtype)
+    return _finish(arr, None, requires_grad, None, device, "new_full")
+
+
+def new_tensor(x: Tensor, data: Any, *, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """A new leaf holding a copy of `data`, with x's dtype unless `dtype` is given."""
+    check_device(device, "new_tensor")
+    return Tensor(data, requires_grad=requires_grad, dtype=x.dtype if dtype is None else dtype)

@@ -96,3 +96,21 @@ class cuda:  # noqa: N801 (PyTorch's module name)
         """Nothing to seed: there is no CUDA generator (tg.manual_seed seeds everything)."""
 
     manual_seed_all = manual_seed
+
+
+class accelerator:  # noqa: N801 (PyTorch's module name)
+    """`tg.accelerator`: PyTorch's device-agnostic queries (`torch.accelerator.is_available()`),
+    answered for a machine with no accelerator, so the tutorials' device line picks "cpu"."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+    @staticmethod
+    def current_accelerator() -> None:
+        """None: there is no accelerator (PyTorch answers the same on a CPU-only machine)."""
+        return None

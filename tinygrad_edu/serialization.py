@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .autograd.tensor import Tensor
+from .device import check_device
 
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
@@ -176,9 +177,12 @@ def _describe_foreign(head: bytes) -> str:
     return "it is not a zip archive (the file is truncated, corrupt or of a different format)"
 
 
-def load(f: str | os.PathLike | BinaryIO) -> Any:
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only: bool | None = None) -> Any:
     """Read an object written by `save`. Raises ValueError naming the file when it is truncated,
-    corrupt or not a tinygrad_edu checkpoint; never unpickles and never executes anything."""
+    corrupt or not a tinygrad_edu checkpoint; never unpickles and never executes anything (so
+    PyTorch's `weights_only=` and `map_location=`, for the CPU, are accepted and change nothing)."""
+    if not callable(map_location) and not isinstance(map_location, dict):
+        check_device(map_location, "load")
     if hasattr(f, "read"):
         data = f.read()
         source = repr(getattr(f, "name", "<file object>"))

@@ -16,9 +16,9 @@ from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function, Node
 from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled, no_grad,
                    set_grad_enabled)
-from .tensor import Tensor
+from .tensor import Size, Tensor
 from .versions import mark_written
 
-__all__ = ["Function", "Node", "Tensor", "backward", "detect_anomaly", "enable_grad", "get_default_dtype", "grad",
+__all__ = ["Function", "Node", "Size", "Tensor", "backward", "detect_anomaly", "enable_grad", "get_default_dtype", "grad",
            "inference_mode", "input_gradients", "is_anomaly_enabled", "is_grad_enabled", "mark_written", "no_grad",
            "node_gradients", "set_default_dtype", "set_grad_enabled", "unbroadcast", "walk_order"]

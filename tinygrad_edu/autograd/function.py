@@ -224,8 +224,18 @@ class AccumulateGrad:
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
 
+    next_functions = ()  # a leaf is where the walk ends
+
     def name(self) -> str:
         return "AccumulateGrad"
+
+    def __eq__(self, other: object) -> bool:
+        """One leaf, one AccumulateGrad (as PyTorch's): a graph walk that keeps a set of seen nodes
+        sees a leaf used twice once."""
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
 
     def __repr__(self) -> str:
         return "<AccumulateGrad>"

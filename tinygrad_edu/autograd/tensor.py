@@ -35,6 +35,10 @@ class Size(tuple):
     def numel(self) -> int:
         return math.prod(self)
 
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item  # x.shape[1:] is a Size too
+
 
 class ElementCount(int):
     """What `x.size` is: NumPy's element count, an int, which called as PyTorch's `x.size()` or

@@ -4,7 +4,7 @@ so they return tensors that never require grad."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -119,6 +119,26 @@ def isfinite(x: Tensor) -> Tensor:
     return _constant(np.isfinite(x._data))
 
 
+def isclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|x - y| <= atol + rtol * |y| elementwise (PyTorch's and NumPy's test), a bool tensor."""
+    a, b = _operand(x), _operand(y)
+    try:
+        return _constant(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError as err:
+        raise ValueError(f"isclose: shapes {np.shape(a)} and {np.shape(b)} do not broadcast: {err}") from None
+
+
+def allclose(x: Any, y: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether every element is close (see isclose): a Python bool, as torch.allclose."""
+    return bool(isclose(x, y, rtol, atol, equal_nan)._data.all())
+
+
+def equal(x: Tensor, y: Tensor) -> bool:
+    """Whether both tensors have the same shape and the same elements: a Python bool."""
+    a, b = _operand(x), _operand(y)
+    return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+
+
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Tensor:
     """Index of the largest value along `axis` (of the flattened tensor when None)."""
@@ -138,6 +158,23 @@ def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa:
 
 def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
     return _constant(np.all(x._data, axis=axis, keepdims=keepdims))
+
+
+class Histogram(NamedTuple):
+    """What `histogram` returns: the counts (or densities) and the bin edges."""
+
+    hist: Tensor
+    bin_edges: Tensor
+
+
+def histogram(x: Tensor, bins: Any = 100, *, range: Any = None, weight: Any = None,  # noqa: A002 (PyTorch's name)
+              density: bool = False) -> Histogram:
+    """Counts of x's values in `bins` equal-width bins (or between given edges), as torch.histogram:
+    the distributions of activations and gradients that makemore plots."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"histogram: needs a floating point tensor, got {x.dtype}; convert it first with .float()")
+    hist, edges = np.histogram(x._data, bins=_operand(bins), range=range, weights=_operand(weight), density=density)
+    return Histogram(_constant(hist.astype(x.dtype)), _constant(edges.astype(x.dtype)))
 
 
 def nonzero(x: Tensor) -> Tensor:

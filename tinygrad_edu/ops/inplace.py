@@ -19,9 +19,10 @@ from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import base_of, live_views, note_inplace_write
+from .. import random
 from .arithmetic import Add, Div, Mul, Pow, Sub
-from .elementwise import clip
-from .indexing import GetItem, normalize_index, describe_index, getitem, split_ints_first
+from .elementwise import clip, masked_fill
+from .indexing import GetItem, IndexAdd, normalize_index, describe_index, getitem, split_ints_first
 from .shape import Permute, Reshape
 
 
@@ -232,6 +233,21 @@ def tanh_(x: Tensor) -> Tensor:
     return _map_inplace(x, lambda t: t.tanh(), "tanh_")
 
 
+def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
+    """Entries where `mask` (broadcast to x) is True set to `value`, in place."""
+    return _map_inplace(x, lambda t: masked_fill(t, mask, value), "masked_fill_")
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """x refilled with normal samples, in place (`w.normal_(0, 0.01)`, d2l's initialisation)."""
+    return copy_(x, random.generator(generator).normal(mean, std, x.shape))
+
+
+def uniform_(x: Tensor, low: float = 0.0, high: float = 1.0, *, generator: Any = None) -> Tensor:
+    """x refilled with uniform samples in [low, high), in place (PyTorch's `from`/`to`)."""
+    return copy_(x, random.generator(generator).uniform(low, high, x.shape))
+
+
 def fill_(x: Tensor, value: Any) -> Tensor:
     """Every entry set to `value`, in place."""
     setitem(x, Ellipsis, value, "fill_")
@@ -246,6 +262,76 @@ def copy_(x: Tensor, src: Any) -> Tensor:
     """Overwrite x's values with `src` (broadcast), in place."""
     setitem(x, Ellipsis, src, "copy_")
     return x
+
+
+def _scatter_positions(x: Tensor, dim: int, index: Any, op: str) -> tuple:
+    """The index tuple that `scatter` writes: `index` replaces the coordinate along `dim`."""
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: the index must be an integer tensor (int64), got {idx.dtype}")
+    if idx.ndim == 0 and x.ndim == 1:  # PyTorch treats a 0-d index of a vector as one position
+        idx = idx.reshape(1)
+    if idx.ndim != x.ndim:
+        raise RuntimeError(f"{op}: the index must have as many dimensions as the tensor ({x.ndim}), it has "
+                           f"{idx.ndim} (shape {idx.shape})")
+    axis = dim + x.ndim if -x.ndim <= dim < 0 else dim
+    if not 0 <= axis < x.ndim:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {x.ndim} dimensions")
+    outside = idx[(idx < 0) | (idx >= x.shape[axis])]
+    if outside.size:
+        raise RuntimeError(f"{op}: index {outside.flat[0]} is out of bounds for dimension {dim} with size "
+                           f"{x.shape[axis]}")
+    positions = list(np.indices(idx.shape, sparse=True))
+    positions[axis] = idx
+    return tuple(positions)
+
+
+def scatter_(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """x[..., index[i, j], ...] = src[i, j] along `dim`, in place (src a tensor or a number, or
+    `value=`): e.g. a one-hot row is `zeros(10).scatter_(0, tensor(label), value=1)`."""
+    positions = _scatter_positions(x, dim, index, "scatter_")
+    index_shape = np.broadcast(*positions).shape
+    if src is None:
+        if value is None:
+            raise TypeError("scatter_: give the values to write, as src (a tensor or a number) or value=")
+        src = value
+    elif isinstance(src, Tensor):
+        if src.ndim != x.ndim:
+            raise RuntimeError(f"scatter_: src must have as many dimensions as the tensor ({x.ndim}), it has {src.ndim}")
+        src = getitem(src, tuple(slice(0, n) for n in index_shape))
+    setitem(x, positions, src, "scatter_")
+    return x
+
+
+def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """The out-of-place scatter_: a copy of x with the values written (differentiable in x and src)."""
+    return scatter_(x.clone(), dim, index, src, value=value)
+
+
+def index_add_(x: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    """x[..., index[i], ...] += alpha * source[..., i, ...] along `dim`, in place, adding where an
+    index repeats (an embedding table's gradient: `dC.index_add_(0, X.view(-1), demb)`)."""
+    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise RuntimeError(f"index_add_: the index must be a 1-D integer tensor, got {idx.dtype} of shape {idx.shape}")
+    axis = dim + x.ndim if -x.ndim <= dim < 0 else dim
+    if not 0 <= axis < x.ndim:
+        raise IndexError(f"index_add_: dimension {dim} is out of range for a tensor with {x.ndim} dimensions")
+    source = source if isinstance(source, Tensor) else Tensor(source)
+    expected = x.shape[:axis] + (idx.size,) + x.shape[axis + 1:]
+    if source.shape != expected:
+        raise RuntimeError(f"index_add_: source of shape {source.shape} does not fit: adding {idx.size} slices along "
+                           f"dimension {dim} of a tensor of shape {x.shape} needs shape {expected}")
+    if idx.size and (idx.min() < -x.shape[axis] or idx.max() >= x.shape[axis]):
+        raise IndexError(f"index_add_: an index is out of range for dimension {dim} of size {x.shape[axis]}")
+    positions = (slice(None),) * axis + (idx.reshape(-1),)
+    return add_(x, IndexAdd.apply(source * alpha if alpha != 1 else source, index=positions, shape=x.shape,
+                                  repeats=True))
+
+
+def index_add(x: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
+    """The out-of-place index_add_ (differentiable in x and source)."""
+    return index_add_(x.clone(), dim, index, source, alpha=alpha)
 
 
 def write_out(out: Any, result: Tensor, op: str) -> Tensor:

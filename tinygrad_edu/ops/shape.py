@@ -370,6 +370,20 @@ def tile(x: Tensor, reps: Any) -> Tensor:
     return x
 
 
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """x reshaped to other's shape (`reshape_as` is the same)."""
+    return reshape(x, other.shape)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    return expand(x, *other.shape)
+
+
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    """x converted to other's dtype."""
+    return astype(x, other.dtype)
+
+
 def as_float32(x: Tensor) -> Tensor:
     """`x.float()`."""
     return astype(x, np.float32)
