@@ -1,0 +1,86 @@
+"""vmap: run a function written for one sample on a whole batch, once, vectorised.
+
+Each argument's batch axis (`in_dims`) becomes a batch axis of a new vmap level; the function runs
+once on BatchedTensors (batching.py says how each op treats them) and the level's batch axis of
+each output is put at `out_dims`. Levels nest (`vmap(vmap(f))`) and compose with the autodiff
+transforms (`vmap(grad(loss))` gives per-sample gradients).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from ..autograd import Tensor
+from ..random import generator
+from . import batching  # noqa: F401  (gives BatchedTensor its methods)
+from .batched import LEVELS, add_batch_axis, remove_batch_axis
+from .pytree import tree_flatten, tree_unflatten
+
+RANDOMNESS = ("error", "same")
+
+
+def _broadcast_dims(dims: Any, tree: Any, what: str) -> list:
+    """`dims` (an int, None, or a pytree matching a prefix of `tree`) as one entry per leaf of `tree`."""
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(tree_flatten(tree)[0])
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree):
+        return [d for sub_dims, sub in zip(dims, tree) for d in _broadcast_dims(sub_dims, sub, what)]
+    if isinstance(dims, dict) and isinstance(tree, dict) and dims.keys() == tree.keys():
+        return [d for key in tree for d in _broadcast_dims(dims[key], tree[key], what)]
+    raise ValueError(f"vmap: {what}={dims!r} does not match the structure of the {what.split('_')[0]}puts "
+                     f"({type(tree).__name__} of {len(tree) if hasattr(tree, '__len__') else 1})")
+
+
+def _batch_size(leaves: list, dims: list) -> int:
+    sizes = {leaf.shape[d] for leaf, d in zip(leaves, dims) if d is not None and isinstance(leaf, Tensor)
+             and -leaf.ndim <= d < leaf.ndim}
+    batched = [d for d in dims if d is not None]
+    if not batched:
+        raise ValueError("vmap: in_dims batches no argument; at least one tensor argument needs a batch axis")
+    if len(sizes) > 1:
+        raise ValueError(f"vmap: the batched arguments have different batch sizes {sorted(sizes)}")
+    if not sizes:
+        raise ValueError("vmap: the in_dims refer to arguments that are not tensors or lack that axis")
+    return sizes.pop()
+
+
+def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error",
+         *, chunk_size: int | None = None) -> Callable:
+    """torch.func.vmap: `func` mapped over axis `in_dims` of its arguments, run once on the batch.
+
+    `randomness="error"` refuses a function that draws from the library's random generator (each
+    sample would need its own draws); `"same"` lets it draw once for the whole batch.
+    """
+    if randomness not in RANDOMNESS:
+        raise ValueError(f"vmap: randomness={randomness!r} is not supported; choose one of {RANDOMNESS}")
+    if chunk_size is not None:
+        raise NotImplementedError("vmap: chunk_size is not supported; the whole batch runs at once")
+
+    @functools.wraps(func)
+    def batched_func(*args: Any, **kwargs: Any) -> Any:
+        if isinstance(in_dims, (tuple, list)) and len(in_dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(in_dims)} entries but the function got {len(args)} "
+                             "positional arguments")
+        leaves, spec = tree_flatten(args)
+        dims = _broadcast_dims(tuple(in_dims) if isinstance(in_dims, list) else in_dims, args, "in_dims")
+        size = _batch_size(leaves, dims)
+        LEVELS.counter += 1
+        level = LEVELS.counter
+        batched_args = tree_unflatten([add_batch_axis(x, level, size, d) for x, d in zip(leaves, dims)], spec)
+        state_before = generator().bit_generator.state if randomness == "error" else None
+        LEVELS.active.append((level, size))
+        try:
+            outputs = func(*batched_args, **kwargs)
+        finally:
+            LEVELS.active.pop()
+        if state_before is not None and generator().bit_generator.state != state_before:
+            raise RuntimeError("vmap: the function drew random numbers, which with randomness='error' is refused "
+                               "(each sample would need its own draws); pass randomness='same' to draw once for "
+                               "the whole batch, or draw outside vmap and pass the numbers in")
+        out_leaves, out_spec = tree_flatten(outputs)
+        out_dims_leaves = _broadcast_dims(out_dims, outputs, "out_dims")
+        return tree_unflatten([remove_batch_axis(x, level, size, d) for x, d in zip(out_leaves, out_dims_leaves)],
+                              out_spec)
+
+    return batched_func
