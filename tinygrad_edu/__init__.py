@@ -10,6 +10,7 @@ backward side by side), `methods.py` (what a Tensor can do, as a table), then th
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, uniform,
                        zeros, zeros_like)
 from .device import cuda, device
+from . import autograd, func
+from .func import autograd_functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .ops.arithmetic import abs, add, div, mul, neg, pow, sub  # noqa: A004 (PyTorch's names)
@@ -39,6 +42,11 @@ from .random import Generator, initial_seed, manual_seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+# torch.autograd.functional's place: the core cannot import the func layer it is built on, so the
+# module is attached from here, as methods.py attaches Tensor's methods
+autograd.functional = autograd_functional
+sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
 
 # dtype names as PyTorch spells them (dtype=tg.float, x.to(tg.long), x.dtype == tg.float32)
 float16 = half = np.float16

@@ -59,7 +59,9 @@ def fresh(x: Any) -> Any:
             value = value.unsqueeze(position)
             value = value.expand(*value.shape[:position], size, *value.shape[position + 1:])
             levels = levels[:position] + (level,) + levels[position:]
-    value = value.clone() if value.requires_grad else Tensor._make(value.data, True)
+    # a new array object even without grad: the engine matches saved arrays to inputs by identity, so
+    # two variables on one array (f(x, x)) would be confused in second derivatives
+    value = value.clone() if value.requires_grad else Tensor._make(value.data.view(), True)
     return BatchedTensor(value, levels) if levels else value
 
 
