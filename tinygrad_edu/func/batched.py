@@ -34,6 +34,10 @@ def active_levels() -> list[tuple[int, int]]:
     return list(LEVELS.active)
 
 
+class BatchingRuleError(NotImplementedError):
+    """An operation reached a batched tensor and has no batching rule."""
+
+
 class BatchedTensor(Tensor):
     """A batch of tensors seen as one: `value` has one leading axis per level of `levels`."""
 
@@ -45,7 +49,7 @@ class BatchedTensor(Tensor):
 
     @property
     def data(self) -> np.ndarray:  # Function.apply reads .data: an op without a batching rule
-        raise TypeError(no_rule_message(_caller_outside_func()))
+        raise BatchingRuleError(no_rule_message(_caller_outside_func()))
 
     @property
     def shape(self) -> tuple:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..methods import NUMPY_UFUNCS, TENSOR_METHODS
-from .batched import BatchedTensor, physical, union_levels, wrap
+from .batched import BatchedTensor, BatchingRuleError, physical, union_levels, wrap
 
 ELEMENTWISE = (
     "__add__ __radd__ add __sub__ __rsub__ sub __mul__ __rmul__ mul __truediv__ __rtruediv__ div __pow__ "
@@ -73,7 +73,7 @@ def _shift(axis: Any, nb: int, ndim: int, op: str) -> Any:
 
 def _no_batched_arguments(op: str, values: Any) -> None:
     if any(isinstance(v, BatchedTensor) for v in values):
-        raise NotImplementedError(f"vmap: {op} batches only its tensor itself, not a batched tensor as another "
+        raise BatchingRuleError(f"vmap: {op} batches only its tensor itself, not a batched tensor as another "
                                   "argument (such as an index); compute it outside vmap or index with constants")
 
 
@@ -160,7 +160,7 @@ def broadcast_to(x: BatchedTensor, shape: Any) -> BatchedTensor:
 
 def repeat(x: BatchedTensor, *sizes: Any, repeats: Any = None, axis: Any = None) -> BatchedTensor:
     if repeats is not None or axis is not None:
-        raise NotImplementedError("vmap: repeat(repeats, axis=) has no batching rule; use repeat_interleave")
+        raise BatchingRuleError("vmap: repeat(repeats, axis=) has no batching rule; use repeat_interleave")
     sizes = _sizes(sizes)
     return BatchedTensor(physical(x, x.levels, len(sizes)).repeat(*(1,) * len(x.levels), *sizes), x.levels)
 
@@ -182,7 +182,7 @@ def getitem(x: BatchedTensor, index: Any) -> BatchedTensor:
     _no_batched_arguments("__getitem__", index)
     advanced = [i for i, item in enumerate(k for k in index if not isinstance(k, int)) if _is_advanced(item)]
     if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
-        raise NotImplementedError("vmap: indexing with array indices separated by slices has no batching rule; "
+        raise BatchingRuleError("vmap: indexing with array indices separated by slices has no batching rule; "
                                   "index in two steps")
     return wrap(x.value[(slice(None),) * len(x.levels) + index], x.levels)
 
@@ -223,7 +223,7 @@ def array_ufunc(x: BatchedTensor, ufunc: np.ufunc, method: str, *inputs: Any, **
     """NumPy ufuncs with a batched operand: the binary ones of NUMPY_UFUNCS batch like the operators."""
     if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in NUMPY_UFUNCS:
         return elementwise(NUMPY_UFUNCS[ufunc])(*inputs)
-    raise TypeError(f"vmap: numpy.{ufunc.__name__} has no batching rule for a batched tensor")
+    raise BatchingRuleError(f"vmap: numpy.{ufunc.__name__} has no batching rule for a batched tensor")
 
 
 SHAPE_RULES = {

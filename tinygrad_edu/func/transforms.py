@@ -15,7 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from .batched import BatchedTensor
+from ..ops.shape import stack
+from .batched import BatchedTensor, BatchingRuleError
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .vmap import vmap
@@ -172,6 +173,16 @@ def _zeros_like(x: Any) -> Tensor:
     return BatchedTensor(zeros, x.levels) if isinstance(x, BatchedTensor) else zeros
 
 
+def _over_basis(fn: Callable[[Tensor], list], basis: Tensor, randomness: str = "error") -> list:
+    """fn of every basis vector, stacked: vectorised with vmap, or, when some op of the function
+    has no batching rule, one vector at a time."""
+    try:
+        return vmap(fn, randomness=randomness)(basis)
+    except BatchingRuleError:
+        results = [fn(basis[i]) for i in range(basis.shape[0])]
+        return [stack([r[k] for r in results]) for k in range(len(results[0]))]
+
+
 def _basis(sizes: list[int], dtype: Any) -> Tensor:
     """The standard basis of the flattened leaves, one vector a row."""
     return Tensor._make(np.eye(sum(sizes), dtype=dtype))
@@ -212,7 +223,7 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
             grads = vjp_fn(tree_unflatten(_pieces(cotangent, out_leaves), out_spec))
             return [leaf for g in grads for leaf in tree_flatten(g)[0]]
 
-        rows = vmap(row)(_basis([int(np.prod(o.shape)) for o in out_leaves], out_leaves[0].dtype))
+        rows = _over_basis(row, _basis([int(np.prod(o.shape)) for o in out_leaves], out_leaves[0].dtype))
         jacobian = _assemble(rows, out_leaves, diff_leaves, rows_are_outputs=True)
         result = _structure(jacobian, out_spec, numbers, argnums, args)
         return (result, aux) if has_aux else result
@@ -253,8 +264,8 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
         with no_grad():  # the output's structure and shapes
             out_probe = partial(*diff_args)
         out_leaves, out_spec = tree_flatten(out_probe[0] if has_aux else out_probe)
-        columns = vmap(column, randomness=randomness)(
-            _basis([int(np.prod(x.shape)) for x in diff_leaves], diff_leaves[0].dtype))
+        columns = _over_basis(column, _basis([int(np.prod(x.shape)) for x in diff_leaves], diff_leaves[0].dtype),
+                              randomness)
         jacobian = _assemble(columns, out_leaves, diff_leaves, rows_are_outputs=False)
         result = _structure(jacobian, out_spec, numbers, argnums, args)
         return (result, out_probe[1]) if has_aux else result
