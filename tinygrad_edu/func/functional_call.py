@@ -2,8 +2,8 @@
 
 This is how the transforms meet modules: `grad(lambda p: loss(functional_call(model, p, (x,))))`
 differentiates with respect to the dict. The module's own tensors are put back afterwards. The
-module is used through its registries only (`_parameters`, `_buffers`), so the engine needs no
-import of nn.
+module is used through its registries only (`_parameters`, `_buffers`, mirrored in the instance
+dict for fast lookup), so the engine needs no import of nn.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from ..autograd import Tensor
 
 
-def _registry_of(module: Any, dotted: str) -> tuple[dict, str]:
-    """The dict (parameters or buffers of the submodule) that holds the tensor named `dotted`."""
+def _registry_of(module: Any, dotted: str) -> tuple[Any, dict, str]:
+    """The submodule and its dict (parameters or buffers) that hold the tensor named `dotted`."""
     *path, name = dotted.split(".")
     owner = module
     for part in path:
@@ -24,7 +24,7 @@ def _registry_of(module: Any, dotted: str) -> tuple[dict, str]:
                            f"(for {dotted!r})")
     for registry in (owner._parameters, owner._buffers):
         if name in registry:
-            return registry, name
+            return owner, registry, name
     raise KeyError(f"functional_call: {type(module).__name__} has no parameter or buffer {dotted!r}; its names are "
                    "those of named_parameters() and named_buffers()")
 
@@ -48,27 +48,32 @@ def functional_call(module: Any, parameter_and_buffer_dicts: dict | tuple | list
         missing, unexpected = sorted(expected - replacements.keys()), sorted(replacements.keys() - expected)
         if missing or unexpected:
             raise RuntimeError(f"functional_call: strict=True and the dicts miss {missing}, have unexpected {unexpected}")
-    saved = []
+    saved: list = []
     try:
         for name, value in replacements.items():
-            registry, key = _registry_of(module, name)
-            saved.append((registry, key, registry[key]))
-            registry[key] = value
+            _swap(*_registry_of(module, name), value, saved)
         if tie_weights:
             _tie(module, replacements, saved)
         return module(*(args if isinstance(args, tuple) else (args,)), **(kwargs or {}))
     finally:
-        for registry, key, original in reversed(saved):
+        for owner, registry, key, original, in_dict in reversed(saved):
             registry[key] = original
+            if in_dict:
+                owner.__dict__[key] = original
+
+
+def _swap(owner: Any, registry: dict, key: str, value: Tensor, saved: list) -> None:
+    """Put `value` under `key` (the registry and its mirror in the instance dict), noting the old one."""
+    in_dict = key in owner.__dict__
+    saved.append((owner, registry, key, registry[key], in_dict))
+    registry[key] = value
+    if in_dict:
+        owner.__dict__[key] = value
 
 
 def _tie(module: Any, replacements: dict, saved: list) -> None:
     """A tensor shared under several names (tied weights) is replaced under all of them."""
-    by_identity = {}
-    for registry, key, original in saved:
-        by_identity[id(original)] = registry[key]
+    by_identity = {id(original): registry[key] for _, registry, key, original, _ in saved}
     for name, param in module.named_parameters(remove_duplicate=False):
         if name not in replacements and id(param) in by_identity:
-            registry, key = _registry_of(module, name)
-            saved.append((registry, key, registry[key]))
-            registry[key] = by_identity[id(param)]
+            _swap(*_registry_of(module, name), by_identity[id(param)], saved)
