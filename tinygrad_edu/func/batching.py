@@ -179,12 +179,38 @@ def getitem(x: BatchedTensor, index: Any) -> BatchedTensor:
     """Indexing: slices for the batch axes in front; array indices must stand side by side (else
     PyTorch moves their result axes to the front, in front of the batch axes)."""
     index = index if isinstance(index, tuple) else (index,)
-    _no_batched_arguments("__getitem__", index)
+    if any(isinstance(item, BatchedTensor) for item in index):
+        return _getitem_batched_index(x, index)
     advanced = [i for i, item in enumerate(k for k in index if not isinstance(k, int)) if _is_advanced(item)]
     if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
         raise BatchingRuleError("vmap: indexing with array indices separated by slices has no batching rule; "
-                                  "index in two steps")
+                                "index in two steps")
     return wrap(x.value[(slice(None),) * len(x.levels) + index], x.levels)
+
+
+def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
+    """x[i] with a batched integer index (a per-sample label, `logits[y]`): every batch axis gets an
+    arange index, so each sample picks with its own index. Array indices must come first."""
+    count = next((k for k, item in enumerate(index) if not _is_advanced(item) and not isinstance(item, BatchedTensor)),
+                 len(index))
+    leading = index[:count]
+    if any(isinstance(item, BatchedTensor) for item in index[count:]) or any(
+            np.asarray(i.value.data if isinstance(i, BatchedTensor) else i).dtype == bool for i in leading):
+        raise BatchingRuleError("vmap: indexing with a batched index has a batching rule only for integer indices at "
+                                "the start (x[i], x[i, j]), not for boolean masks or indices after slices")
+    levels = union_levels((x, *leading))
+    width = max(np.ndim(i.value.data) - len(i.levels) if isinstance(i, BatchedTensor) else np.ndim(i) for i in leading)
+    sizes = {}
+    for item in (x, *leading):
+        if isinstance(item, BatchedTensor):
+            sizes.update(zip(item.levels, item.value.shape))
+    value = physical(x, levels)
+    value = value.expand(*(sizes[level] for level in levels), *x.shape)
+    aranges = tuple(np.arange(sizes[level]).reshape((-1,) + (1,) * (len(levels) - k - 1 + width))
+                    for k, level in enumerate(levels))
+    physical_index = tuple(physical(i, levels, width).data if isinstance(i, BatchedTensor) else
+                           np.asarray(i.data if isinstance(i, Tensor) else i) for i in leading)
+    return BatchedTensor(value[aranges + physical_index + index[count:]], levels)
 
 
 def iterate(x: BatchedTensor) -> Any:

@@ -33,15 +33,20 @@ def _broadcast_dims(dims: Any, tree: Any, what: str) -> list:
 
 
 def _batch_size(leaves: list, dims: list) -> int:
-    sizes = {leaf.shape[d] for leaf, d in zip(leaves, dims) if d is not None and isinstance(leaf, Tensor)
-             and -leaf.ndim <= d < leaf.ndim}
-    batched = [d for d in dims if d is not None]
-    if not batched:
+    """The common size of the batched axes (checking that each exists)."""
+    sizes = set()
+    for leaf, d in zip(leaves, dims):
+        if d is None:
+            continue
+        if not isinstance(leaf, Tensor):
+            raise TypeError(f"vmap: in_dims asks to batch an argument of type {type(leaf).__name__}; only tensors batch")
+        if not -leaf.ndim <= d < leaf.ndim:
+            raise ValueError(f"vmap: in_dim {d} is out of range for an argument of shape {tuple(leaf.shape)}")
+        sizes.add(leaf.shape[d])
+    if not sizes:
         raise ValueError("vmap: in_dims batches no argument; at least one tensor argument needs a batch axis")
     if len(sizes) > 1:
         raise ValueError(f"vmap: the batched arguments have different batch sizes {sorted(sizes)}")
-    if not sizes:
-        raise ValueError("vmap: the in_dims refer to arguments that are not tensors or lack that axis")
     return sizes.pop()
 
 
