@@ -196,3 +196,8 @@ def test_autograd_functional_strict_and_v_errors():
         AF.vjp(lambda a: a * 2, tg.tensor(X))
     with pytest.raises(RuntimeError, match="strict=True is not supported with vectorize=True"):
         AF.jacobian(lambda a: a, tg.tensor(X), strict=True, vectorize=True)
+
+
+def test_jacrev_in_chunks_equals_all_at_once():
+    whole = func.jacrev(vector_fn)(tg.tensor(X), tg.tensor(W))
+    close(func.jacrev(vector_fn, chunk_size=2)(tg.tensor(X), tg.tensor(W)), whole.numpy())

@@ -41,6 +41,8 @@ CASES = {
     "__iter__": lambda a, b: list(a)[1], "__matmul__": lambda a, b: a @ b, "__rmatmul__": lambda a, b: b @ a.T,
     "matmul": lambda a, b: a.matmul(tg.tensor(M)), "dot": lambda a, b: b.dot(b), "outer": lambda a, b: b.outer(b),
     "mv": lambda a, b: a.mv(b), "astype": lambda a, b: a.astype(np.float32), "detach": lambda a, b: a.detach(),
+    "gather": lambda a, b: a.gather(1, (b.argmax() % 4).reshape(1, 1).expand(2, 1)) + a.gather(0, tg.tensor([[1, 0]])).sum(),
+    "__array_ufunc__": lambda a, b: np.arange(4.0) * b + np.ones((2, 4)) - a,
 }
 
 

@@ -213,6 +213,24 @@ def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
     return BatchedTensor(value[aranges + physical_index + index[count:]], levels)
 
 
+def gather(x: Any, axis: int, index: Any) -> BatchedTensor:
+    """PyTorch's gather with the batch axes in front of both the tensor and the index (either may
+    be batched: `log_probs.gather(0, label)` per sample)."""
+    levels = union_levels((x, index))
+    sizes = {level: n for item in (x, index) if isinstance(item, BatchedTensor)
+             for level, n in zip(item.levels, item.value.shape)}
+    batch = tuple(sizes[level] for level in levels)
+    value = physical(x, levels)
+    value = value.expand(*batch, *x.shape)
+    if isinstance(index, BatchedTensor):
+        idx = physical(index, levels).data
+    else:
+        idx = np.asarray(index.data if isinstance(index, Tensor) else index)
+        idx = idx.reshape((1,) * len(levels) + idx.shape)
+    idx = np.broadcast_to(idx, batch + tuple(index.shape))
+    return BatchedTensor(value.gather(_shift(axis, len(levels), x.ndim, "gather"), idx), levels)
+
+
 def iterate(x: BatchedTensor) -> Any:
     return iter([getitem(x, i) for i in range(len(x))])
 
@@ -256,7 +274,7 @@ SHAPE_RULES = {
     "reshape": reshape, "view": reshape, "permute": permute, "transpose": transpose, "t": t, "squeeze": squeeze,
     "expand": expand, "broadcast_to": broadcast_to, "repeat": repeat, "tile": tile,
     "__getitem__": getitem, "__iter__": iterate,
-    "__matmul__": matmul, "__rmatmul__": rmatmul, "matmul": matmul, "mm": matmul, "mv": matmul, "dot": matmul,
+    "gather": gather, "__matmul__": matmul, "__rmatmul__": rmatmul, "matmul": matmul, "mm": matmul, "mv": matmul, "dot": matmul,
     "outer": outer, "detach": detach, "__array_ufunc__": array_ufunc,
 }
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from ..ops.shape import stack
+from ..ops.shape import cat, stack
 from .batched import BatchedTensor, BatchingRuleError
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .pytree import tree_flatten, tree_map, tree_unflatten
@@ -173,11 +173,17 @@ def _zeros_like(x: Any) -> Tensor:
     return BatchedTensor(zeros, x.levels) if isinstance(x, BatchedTensor) else zeros
 
 
-def _over_basis(fn: Callable[[Tensor], list], basis: Tensor, randomness: str = "error") -> list:
-    """fn of every basis vector, stacked: vectorised with vmap, or, when some op of the function
-    has no batching rule, one vector at a time."""
+def _over_basis(fn: Callable[[Tensor], list], basis: Tensor, randomness: str = "error",
+                chunk_size: int | None = None) -> list:
+    """fn of every basis vector, stacked: vectorised with vmap (`chunk_size` vectors at a time when
+    given, to bound memory), or, when some op of the function has no batching rule, one vector at
+    a time."""
     try:
-        return vmap(fn, randomness=randomness)(basis)
+        if chunk_size is None or chunk_size >= basis.shape[0]:
+            return vmap(fn, randomness=randomness)(basis)
+        chunks = [vmap(fn, randomness=randomness)(basis[i:i + chunk_size])
+                  for i in range(0, basis.shape[0], chunk_size)]
+        return [cat([c[k] for c in chunks]) for k in range(len(chunks[0]))]
     except BatchingRuleError:
         results = [fn(basis[i]) for i in range(basis.shape[0])]
         return [stack([r[k] for r in results]) for k in range(len(results[0]))]
@@ -201,7 +207,8 @@ def _pieces(vector: Tensor, like: list) -> list:
 def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable:
     """torch.func.jacrev: the Jacobian by reverse mode, all rows at once (one vjp under vmap over
-    the output basis). Shape: output shape + input shape, per output leaf and argument."""
+    the output basis; `chunk_size` rows at a time when given). Shape: output shape + input
+    shape, per output leaf and argument."""
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
@@ -223,7 +230,8 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
             grads = vjp_fn(tree_unflatten(_pieces(cotangent, out_leaves), out_spec))
             return [leaf for g in grads for leaf in tree_flatten(g)[0]]
 
-        rows = _over_basis(row, _basis([int(np.prod(o.shape)) for o in out_leaves], out_leaves[0].dtype))
+        rows = _over_basis(row, _basis([int(np.prod(o.shape)) for o in out_leaves], out_leaves[0].dtype),
+                           chunk_size=chunk_size)
         jacobian = _assemble(rows, out_leaves, diff_leaves, rows_are_outputs=True)
         result = _structure(jacobian, out_spec, numbers, argnums, args)
         return (result, aux) if has_aux else result
