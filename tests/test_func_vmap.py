@@ -33,15 +33,18 @@ CASES = {
     "unbind": lambda a, b: a.unbind(1)[2], "split": lambda a, b: a.split(2, 1)[1],
     "chunk": lambda a, b: a.chunk(2, -1)[0], "narrow": lambda a, b: a.narrow(1, 1, 2),
     "index_select": lambda a, b: a.index_select(1, tg.tensor([3, 0])), "swapaxes": lambda a, b: a.swapaxes(0, 1),
-    "flatten": lambda a, b: a.flatten(), "unsqueeze": lambda a, b: a.unsqueeze(-1), "reshape": lambda a, b: a.reshape(4, 2),
-    "view": lambda a, b: a.view(-1), "permute": lambda a, b: a.permute(1, 0), "transpose": lambda a, b: a.transpose(0, 1),
+    "flatten": lambda a, b: a.flatten(), "unsqueeze": lambda a, b: a.unsqueeze(-1),
+    "reshape": lambda a, b: a.reshape(4, 2), "view": lambda a, b: a.view(-1), "permute": lambda a, b: a.permute(1, 0),
+    "transpose": lambda a, b: a.transpose(0, 1),
     "t": lambda a, b: a.t(), "squeeze": lambda a, b: a[:1].squeeze(0), "expand": lambda a, b: b.expand(3, 4),
     "broadcast_to": lambda a, b: b.broadcast_to((2, 4)), "repeat": lambda a, b: a.repeat(2, 1),
-    "tile": lambda a, b: a.tile((1, 2)), "__getitem__": lambda a, b: a[1, [0, 2]] + a[:, 1:3].sum() + a[..., None][b.argmax() % 2, 1:3, 0].sum(),
+    "tile": lambda a, b: a.tile((1, 2)),
+    "__getitem__": lambda a, b: a[1, [0, 2]] + a[:, 1:3].sum() + a[..., None][b.argmax() % 2, 1:3, 0].sum(),
     "__iter__": lambda a, b: list(a)[1], "__matmul__": lambda a, b: a @ b, "__rmatmul__": lambda a, b: b @ a.T,
     "matmul": lambda a, b: a.matmul(tg.tensor(M)), "dot": lambda a, b: b.dot(b), "outer": lambda a, b: b.outer(b),
     "mv": lambda a, b: a.mv(b), "astype": lambda a, b: a.astype(np.float32), "detach": lambda a, b: a.detach(),
-    "gather": lambda a, b: a.gather(1, (b.argmax() % 4).reshape(1, 1).expand(2, 1)) + a.gather(0, tg.tensor([[1, 0]])).sum(),
+    "gather": lambda a, b: a.gather(1, (b.argmax() % 4).reshape(1, 1).expand(2, 1))
+    + a.gather(0, tg.tensor([[1, 0]])).sum(),
     "__array_ufunc__": lambda a, b: np.arange(4.0) * b + np.ones((2, 4)) - a,
 }
 
@@ -73,7 +76,8 @@ def test_in_dims_out_dims_and_unbatched_outputs():
 
 def test_nested_vmap_is_an_outer_product_of_batches():
     x, y = RNG.standard_normal((3, 5)), RNG.standard_normal((4, 5))
-    out = func.vmap(func.vmap(lambda a, b: (a * b).sum(), in_dims=(None, 0)), in_dims=(0, None))(tg.tensor(x), tg.tensor(y))
+    inner = func.vmap(lambda a, b: (a * b).sum(), in_dims=(None, 0))
+    out = func.vmap(inner, in_dims=(0, None))(tg.tensor(x), tg.tensor(y))
     np.testing.assert_allclose(out.numpy(), x @ y.T)
 
 

@@ -125,16 +125,6 @@ def levels_of(x: Any) -> tuple[int, ...]:
     return x.levels if isinstance(x, BatchedTensor) else ()
 
 
-def batch_sizes(args: Any) -> dict[int, int]:
-    """Each level's batch size, read from the batched tensors among `args`."""
-    sizes: dict[int, int] = {}
-    for a in args:
-        if isinstance(a, BatchedTensor):
-            for i, level in enumerate(a.levels):
-                sizes[level] = a.value.shape[i]
-    return sizes
-
-
 def physical(x: Any, levels: tuple[int, ...], logical_ndim: int | None = None) -> Any:
     """`x` as an ordinary operand for an op over the batch axes of `levels`: a batched tensor gets a
     size-1 axis for each level it lacks and, to reach `logical_ndim` sample axes, size-1 axes after

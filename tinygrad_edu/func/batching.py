@@ -188,6 +188,12 @@ def getitem(x: BatchedTensor, index: Any) -> BatchedTensor:
     return wrap(x.value[(slice(None),) * len(x.levels) + index], x.levels)
 
 
+def _level_sizes(items: Any) -> dict[int, int]:
+    """Each vmap level's batch size, read from the batched tensors among `items`."""
+    return {level: n for item in items if isinstance(item, BatchedTensor)
+            for level, n in zip(item.levels, item.value.shape)}
+
+
 def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
     """x[i] with a batched integer index (a per-sample label, `logits[y]`): every batch axis gets an
     arange index, so each sample picks with its own index. Array indices must come first."""
@@ -200,10 +206,7 @@ def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
                                 "the start (x[i], x[i, j]), not for boolean masks or indices after slices")
     levels = union_levels((x, *leading))
     width = max(np.ndim(i.value.data) - len(i.levels) if isinstance(i, BatchedTensor) else np.ndim(i) for i in leading)
-    sizes = {}
-    for item in (x, *leading):
-        if isinstance(item, BatchedTensor):
-            sizes.update(zip(item.levels, item.value.shape))
+    sizes = _level_sizes((x, *leading))
     value = physical(x, levels)
     value = value.expand(*(sizes[level] for level in levels), *x.shape)
     aranges = tuple(np.arange(sizes[level]).reshape((-1,) + (1,) * (len(levels) - k - 1 + width))
@@ -217,8 +220,7 @@ def gather(x: Any, axis: int, index: Any) -> BatchedTensor:
     """PyTorch's gather with the batch axes in front of both the tensor and the index (either may
     be batched: `log_probs.gather(0, label)` per sample)."""
     levels = union_levels((x, index))
-    sizes = {level: n for item in (x, index) if isinstance(item, BatchedTensor)
-             for level, n in zip(item.levels, item.value.shape)}
+    sizes = _level_sizes((x, index))
     batch = tuple(sizes[level] for level in levels)
     value = physical(x, levels)
     value = value.expand(*batch, *x.shape)
@@ -274,7 +276,8 @@ SHAPE_RULES = {
     "reshape": reshape, "view": reshape, "permute": permute, "transpose": transpose, "t": t, "squeeze": squeeze,
     "expand": expand, "broadcast_to": broadcast_to, "repeat": repeat, "tile": tile,
     "__getitem__": getitem, "__iter__": iterate,
-    "gather": gather, "__matmul__": matmul, "__rmatmul__": rmatmul, "matmul": matmul, "mm": matmul, "mv": matmul, "dot": matmul,
+    "gather": gather, "__matmul__": matmul, "__rmatmul__": rmatmul, "matmul": matmul, "mm": matmul, "mv": matmul,
+    "dot": matmul,
     "outer": outer, "detach": detach, "__array_ufunc__": array_ufunc,
 }
 

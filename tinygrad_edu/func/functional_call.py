@@ -47,7 +47,8 @@ def functional_call(module: Any, parameter_and_buffer_dicts: dict | tuple | list
         expected = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
         missing, unexpected = sorted(expected - replacements.keys()), sorted(replacements.keys() - expected)
         if missing or unexpected:
-            raise RuntimeError(f"functional_call: strict=True and the dicts miss {missing}, have unexpected {unexpected}")
+            raise RuntimeError(f"functional_call: strict=True and the dicts miss {missing}, have unexpected "
+                               f"{unexpected}")
     saved: list = []
     try:
         for name, value in replacements.items():

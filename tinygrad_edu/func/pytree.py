@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-CONTAINERS = (tuple, list, dict)
-
-
 @dataclass(frozen=True)
 class TreeSpec:
     """The shape of a pytree without its leaves: a container type, its keys and children specs

@@ -39,7 +39,8 @@ def _batch_size(leaves: list, dims: list) -> int:
         if d is None:
             continue
         if not isinstance(leaf, Tensor):
-            raise TypeError(f"vmap: in_dims asks to batch an argument of type {type(leaf).__name__}; only tensors batch")
+            raise TypeError(f"vmap: in_dims asks to batch an argument of type {type(leaf).__name__}; only tensors "
+                            "batch")
         if not -leaf.ndim <= d < leaf.ndim:
             raise ValueError(f"vmap: in_dim {d} is out of range for an argument of shape {tuple(leaf.shape)}")
         sizes.add(leaf.shape[d])
