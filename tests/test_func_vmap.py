@@ -152,3 +152,20 @@ def test_errors():
         func.vmap(lambda a: a[a > 0])(tg.ones(2, 3))
     with pytest.raises(ValueError, match="batches no argument"):
         func.vmap(lambda a: a, in_dims=None)(tg.ones(2))
+
+
+def test_transforms_inside_vmap_with_aux_kwargs_and_negative_out_dims():
+    xs = RNG.standard_normal((4, 3))
+
+    def loss(x, scale=1.0):
+        return (x * x).sum() * scale, x.sum()
+
+    grads, aux = func.vmap(func.grad(loss, has_aux=True), out_dims=-1)(tg.tensor(xs), scale=3.0)
+    np.testing.assert_allclose(grads.numpy(), 6 * xs.T)
+    np.testing.assert_allclose(aux.numpy(), xs.sum(1))
+
+
+def test_a_vjp_function_from_outside_vmap_refuses_batched_cotangents():
+    _, vjp_fn = func.vjp(lambda x: x.sin(), tg.tensor(RNG.standard_normal(3)))
+    with pytest.raises(NotImplementedError, match="call vjp inside the vmapped function"):
+        func.vmap(vjp_fn)(tg.eye(3, dtype=np.float64))
