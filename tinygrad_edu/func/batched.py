@@ -105,18 +105,17 @@ def no_rule_message(op: str) -> str:
 
 def _caller_outside_func() -> str:
     """The name of the outermost tinygrad_edu function in the current call chain (the one the
-    user's code called), for the error of an op without a batching rule."""
+    user's code called, `conv2d` rather than `Unfold.apply`; a module's `linear` rather than its
+    `__call__`), for the error of an op without a batching rule."""
     frame = sys._getframe(2)
     name = "this operation"
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("tinygrad_edu.func"):
-            frame = frame.f_back
-            continue
         if not module.startswith("tinygrad_edu"):
             break
-        op = frame.f_locals.get("cls")
-        name = f"{frame.f_code.co_name}" + (f" (op {op.__name__})" if isinstance(op, type) else "")
+        function = frame.f_code.co_name
+        if not module.startswith("tinygrad_edu.func") and not function.startswith("_") and function != "forward":
+            name = function
         frame = frame.f_back
     return name
 
