@@ -181,3 +181,54 @@ def test_autograd_functional_create_graph_gives_differentiable_results():
     (tgx,) = torch.autograd.grad((tjac * tjac).sum(), [tx])
     assert_same(gx, tgx)
     assert not AF.jacobian(lambda a: a.sin(), x).requires_grad
+
+
+# ----------------------------------------------------------------------------------------------
+# hypothesis-drawn functions: a chain of methods both engines spell alike, under a drawn transform
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STEPS = {
+    "sin": lambda a, b: a.sin(), "tanh": lambda a, b: a.tanh(), "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b.exp(), "square": lambda a, b: a * a, "sigmoid": lambda a, b: a.sigmoid(),
+    "softmax": lambda a, b: a.softmax(-1), "cumsum": lambda a, b: a.cumsum(0), "flip": lambda a, b: a.flip(0),
+    "matvec": lambda a, b: (a.reshape(-1, 1) * b.reshape(1, -1)) @ b, "logsumexp": lambda a, b: a - a.logsumexp(-1),
+}
+
+
+def chained(names):
+    def f(a, b):
+        for name in names:
+            a = STEPS[name](a, b)
+        return a
+
+    return f
+
+
+@settings(max_examples=15)
+@given(st.lists(st.sampled_from(sorted(STEPS)), min_size=1, max_size=4),
+       st.sampled_from(["jacrev", "jacfwd", "hessian", "vmap_jacrev", "vmap_grad", "jvp"]),
+       st.integers(0, 2 ** 32 - 1))
+def test_drawn_functions_under_drawn_transforms_match_torch(names, transform, seed):
+    rng = np.random.default_rng(seed)
+    f = chained(names)
+    a, b = rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4)
+    batch = rng.uniform(-1, 1, (3, 4))
+    if transform == "jvp":
+        mine = func.jvp(f, ours((a, b)), ours((b, a)))
+        reference = TF.jvp(f, theirs((a, b)), theirs((b, a)))
+    elif transform == "vmap_jacrev":
+        mine = func.vmap(func.jacrev(f), in_dims=(0, None))(*ours((batch, b)))
+        reference = TF.vmap(TF.jacrev(f), in_dims=(0, None))(*theirs((batch, b)))
+    elif transform == "vmap_grad":
+        mine = func.vmap(func.grad(lambda x, y: f(x, y).sum(), argnums=(0, 1)), in_dims=(0, None))(*ours((batch, b)))
+        reference = TF.vmap(TF.grad(lambda x, y: f(x, y).sum(), argnums=(0, 1)), in_dims=(0, None))(
+            *theirs((batch, b)))
+    elif transform == "hessian":
+        mine = func.hessian(lambda x, y: f(x, y).sum(), argnums=(0, 1))(*ours((a, b)))
+        reference = TF.hessian(lambda x, y: f(x, y).sum(), argnums=(0, 1))(*theirs((a, b)))
+    else:
+        mine = getattr(func, transform)(f, argnums=(0, 1))(*ours((a, b)))
+        reference = getattr(TF, transform)(f, argnums=(0, 1))(*theirs((a, b)))
+    assert_same(mine, reference)
