@@ -201,3 +201,10 @@ def test_autograd_functional_strict_and_v_errors():
 def test_jacrev_in_chunks_equals_all_at_once():
     whole = func.jacrev(vector_fn)(tg.tensor(X), tg.tensor(W))
     close(func.jacrev(vector_fn, chunk_size=2)(tg.tensor(X), tg.tensor(W)), whole.numpy())
+
+
+@pytest.mark.parametrize("transform", [func.jacrev, func.jacfwd])
+def test_jacobians_with_aux(transform):
+    jac, aux = transform(lambda x, w: (vector_fn(x, w), x.sum()), has_aux=True)(tg.tensor(X), tg.tensor(W))
+    close(jac, numerical_jacobian(vector_fn, (X, W), 0))
+    close(aux, X.sum())

@@ -257,17 +257,14 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
                 full[n] = value
             return func(*full)
 
-        aux_box = []
-
         def column(direction: Tensor) -> list:
             pieces, tangents, start = _pieces(direction, diff_leaves), [], 0
             for spec in specs:
                 tangents.append(tree_unflatten(pieces[start:start + spec.num_leaves], spec))
                 start += spec.num_leaves
-            result = jvp(partial, diff_args, tuple(tangents), has_aux=has_aux)
-            if has_aux:
-                aux_box.append(result[2])
-            return tree_flatten(result[1])[0]
+            tangent_out = jvp(lambda *values: _split_aux(partial(*values), has_aux, "jacfwd")[0], diff_args,
+                              tuple(tangents))[1]
+            return tree_flatten(tangent_out)[0]
 
         with no_grad():  # the output's structure and shapes
             out_probe = partial(*diff_args)
