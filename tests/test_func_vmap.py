@@ -46,6 +46,9 @@ CASES = {
     "gather": lambda a, b: a.gather(1, (b.argmax() % 4).reshape(1, 1).expand(2, 1))
     + a.gather(0, tg.tensor([[1, 0]])).sum(),
     "__array_ufunc__": lambda a, b: np.arange(4.0) * b + np.ones((2, 4)) - a,
+    "pad": lambda a, b: a.pad(((1, 0), (0, 2)), 3.0) + b.pad(1).sum(), "roll": lambda a, b: a.roll(1) + a.roll(-1, 1),
+    "repeat_interleave": lambda a, b: a.repeat_interleave(2, dim=1) + b.repeat_interleave(2).sum(),
+    "diag": lambda a, b: a[:, :2].diag() + b.diag().sum(0)[:2] + a.diag(1)[0], "trace": lambda a, b: a[:, 1:3].trace(),
 }
 
 

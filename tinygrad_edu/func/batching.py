@@ -35,7 +35,7 @@ AXIS_METHODS = {
     "var": (("dim", "axis"), "all"), "std": (("dim", "axis"), "all"), "norm": (("axis", "dim"), "all"),
     "max": (("axis", "dim"), "all"), "min": (("axis", "dim"), "all"), "flip": (("axis", "dims"), "all"),
     "argmax": (("axis", "dim"), "flatten"), "argmin": (("axis", "dim"), "flatten"),
-    "cumsum": (("axis", "dim"), "flatten"),
+    "cumsum": (("axis", "dim"), "flatten"), "repeat_interleave": (("dim", "axis"), "flatten"),
     **{name: (("axis", "dim"), "default") for name in ("softmax", "log_softmax", "sort", "topk", "unbind", "split",
                                                        "chunk", "narrow", "index_select")},
     "swapaxes": (("axis1", "axis2"), "default"), "flatten": (("start_dim", "end_dim"), "default"),
@@ -171,6 +171,42 @@ def tile(x: BatchedTensor, reps: Any) -> BatchedTensor:
     return BatchedTensor(physical(x, x.levels, len(reps)).tile((1,) * len(x.levels) + reps), x.levels)
 
 
+def pad(x: BatchedTensor, pad_width: Any, value: float = 0.0) -> BatchedTensor:
+    """NumPy's pad_width, (before, after) per sample axis (or one pair or int for all): the batch
+    axes get (0, 0)."""
+    pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    width = ((0, 0),) * len(x.levels) + tuple((int(a), int(b)) for a, b in pairs)
+    return BatchedTensor(x.value.pad(width, value), x.levels)
+
+
+def roll(x: BatchedTensor, shifts: Any, axis: Any = None, *, dims: Any = None) -> BatchedTensor:
+    """np.roll over sample axes; with no axis the sample is rolled flattened and keeps its shape."""
+    axis = dims if dims is not None else axis
+    nb = len(x.levels)
+    if axis is None:
+        flat = x.value.reshape(*_batch_shape(x), -1).roll(shifts, nb)
+        return BatchedTensor(flat.reshape(*x.value.shape), x.levels)
+    return BatchedTensor(x.value.roll(shifts, _shift(axis, nb, x.ndim, "roll")), x.levels)
+
+
+def diag(x: BatchedTensor, diagonal: int = 0) -> BatchedTensor:
+    """torch.diag per sample: a matrix's diagonal, or a vector as a diagonal matrix (diagonal 0)."""
+    nb = len(x.levels)
+    if x.ndim == 2:
+        rows = np.arange(max(0, -diagonal), min(x.shape[0], x.shape[1] - diagonal))
+        return BatchedTensor(x.value[(slice(None),) * nb + (rows, rows + diagonal)], x.levels)
+    if x.ndim != 1 or diagonal:
+        raise BatchingRuleError(f"vmap: diag batches matrices and vectors (diagonal 0), got a sample of shape "
+                                f"{x.shape} with diagonal={diagonal}")
+    return x.unsqueeze(-1) * Tensor._make(np.eye(x.shape[0], dtype=x.dtype))
+
+
+def trace(x: BatchedTensor) -> BatchedTensor:
+    if x.ndim != 2:
+        raise ValueError(f"trace: expects a matrix, got a sample of shape {x.shape} (under vmap)")
+    return diag(x).sum()
+
+
 def _is_advanced(index: Any) -> bool:
     return isinstance(index, (list, np.ndarray, Tensor)) and not (np.ndim(index) == 0 and not isinstance(index, list))
 
@@ -278,7 +314,8 @@ SHAPE_RULES = {
     "__getitem__": getitem, "__iter__": iterate,
     "gather": gather, "__matmul__": matmul, "__rmatmul__": rmatmul, "matmul": matmul, "mm": matmul, "mv": matmul,
     "dot": matmul,
-    "outer": outer, "detach": detach, "__array_ufunc__": array_ufunc,
+    "outer": outer, "detach": detach, "__array_ufunc__": array_ufunc, "pad": pad, "roll": roll, "diag": diag,
+    "trace": trace,
 }
 
 
