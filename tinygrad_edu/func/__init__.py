@@ -17,5 +17,5 @@ from .pytree import tree_flatten, tree_map, tree_unflatten
 from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from .vmap import vmap
 
-__all__ = ["BATCHING_RULES", "BatchedTensor", "BatchingRuleError", "functional_call", "grad", "grad_and_value", "hessian", "jacfwd",
-           "jacrev", "jvp", "tree_flatten", "tree_map", "tree_unflatten", "vjp", "vmap"]
+__all__ = ["BATCHING_RULES", "BatchedTensor", "BatchingRuleError", "functional_call", "grad", "grad_and_value",
+           "hessian", "jacfwd", "jacrev", "jvp", "tree_flatten", "tree_map", "tree_unflatten", "vjp", "vmap"]
