@@ -7,7 +7,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import func
-from tinygrad_edu.func import BATCHING_RULES, BatchedTensor
+from tinygrad_edu.func import BATCHING_RULES, BatchedTensor, BatchingFallbackWarning
 
 RNG = np.random.default_rng(11)
 A, B = RNG.uniform(0.5, 2.0, (3, 2, 4)), RNG.uniform(0.5, 2.0, (3, 4))  # batch of 3
@@ -135,11 +135,34 @@ def test_per_sample_gradients_equal_a_loop_of_single_sample_gradients(loss, para
             np.testing.assert_allclose(batched[k][i].numpy(), single[k].numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_an_op_without_a_rule_raises_naming_it():
-    with pytest.raises(NotImplementedError, match="conv2d .*has no batching rule"):
-        func.vmap(lambda a: tg.conv2d(a, tg.ones(1, 1, 1, 1)))(tg.ones(2, 1, 1, 3, 3))
-    with pytest.raises(NotImplementedError, match="exp .*has no batching rule"):
-        func.vmap(tg.exp)(tg.ones(2, 3))
+def test_an_op_without_a_rule_warns_naming_it_and_runs_once_per_sample():
+    images, weight = tg.tensor(RNG.standard_normal((3, 1, 1, 5, 5))), tg.tensor(RNG.standard_normal((2, 1, 3, 3)))
+    with pytest.warns(BatchingFallbackWarning, match="conv2d has no batching rule.*once per sample"):
+        batched = func.vmap(lambda a: tg.conv2d(a, weight).tanh())(images)
+    np.testing.assert_allclose(batched.numpy(), np.stack([tg.conv2d(i, weight).tanh().numpy() for i in images]))
+    with pytest.warns(BatchingFallbackWarning, match="exp has no batching rule"):
+        nested = func.vmap(func.vmap(tg.exp))(tg.tensor(A))
+    np.testing.assert_allclose(nested.numpy(), np.exp(A))
+
+
+def test_per_sample_gradients_of_an_nn_module_through_functional_call():
+    from tinygrad_edu import nn
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).to(tg.float64)
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    x, y = tg.tensor(RNG.standard_normal((5, 4))), tg.tensor(RNG.integers(0, 3, 5))
+
+    def loss(p, xi, yi):
+        logits = func.functional_call(model, p, (xi,))
+        return logits.logsumexp(-1) - logits[yi]
+
+    with pytest.warns(BatchingFallbackWarning, match="linear has no batching rule"):
+        batched = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    for i in range(5):
+        single = func.grad(loss)(params, x[i], y[i])
+        for k in params:
+            np.testing.assert_allclose(batched[k][i].numpy(), single[k].numpy(), rtol=1e-12)
 
 
 def test_errors():
@@ -151,8 +174,10 @@ def test_errors():
         func.vmap(lambda a, b: a + b)(tg.ones(2), tg.ones(3))
     with pytest.raises(ValueError, match="in_dim 2 is out of range"):
         func.vmap(lambda a: a, in_dims=2)(tg.ones(2, 3))
-    with pytest.raises(NotImplementedError, match="boolean mask"):
-        func.vmap(lambda a: a[a > 0])(tg.ones(2, 3))
+    with pytest.warns(BatchingFallbackWarning, match="boolean mask"):
+        assert func.vmap(lambda a: a[a > 0])(tg.ones(2, 3)).shape == (2, 3)
+    with pytest.warns(BatchingFallbackWarning), pytest.raises(ValueError, match="stack"):
+        func.vmap(lambda a: a[a > 0])(tg.tensor([[1.0, -1.0], [1.0, 1.0]]))  # samples of different sizes
     with pytest.raises(ValueError, match="batches no argument"):
         func.vmap(lambda a: a, in_dims=None)(tg.ones(2))
 

@@ -10,12 +10,13 @@ Reading order: pytree, batched, batching, vmap, differentiate, transforms, funct
 `autograd_functional` holds torch.autograd.functional's forms (tinygrad_edu.autograd.functional).
 """
 
-from .batched import BatchedTensor, BatchingRuleError
+from .batched import BatchedTensor, BatchingFallbackWarning, BatchingRuleError
 from .batching import BATCHING_RULES
 from .functional_call import functional_call
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from .vmap import vmap
 
-__all__ = ["BATCHING_RULES", "BatchedTensor", "BatchingRuleError", "functional_call", "grad", "grad_and_value",
-           "hessian", "jacfwd", "jacrev", "jvp", "tree_flatten", "tree_map", "tree_unflatten", "vjp", "vmap"]
+__all__ = ["BATCHING_RULES", "BatchedTensor", "BatchingFallbackWarning", "BatchingRuleError", "functional_call", "grad",
+           "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "tree_flatten", "tree_map", "tree_unflatten", "vjp",
+           "vmap"]

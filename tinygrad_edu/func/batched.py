@@ -38,6 +38,10 @@ class BatchingRuleError(NotImplementedError):
     """An operation reached a batched tensor and has no batching rule."""
 
 
+class BatchingFallbackWarning(UserWarning):
+    """vmap met an operation without a batching rule and ran the function once per sample."""
+
+
 class BatchedTensor(Tensor):
     """A batch of tensors seen as one: `value` has one leading axis per level of `levels`."""
 
@@ -98,9 +102,8 @@ class BatchedTensor(Tensor):
 
 
 def no_rule_message(op: str) -> str:
-    return (f"vmap: {op} has no batching rule, so it cannot run on a batched tensor; use an operation listed in "
-            "tinygrad_edu.func.BATCHING_RULES (Tensor methods and operators such as x.exp(), x @ w, x.sum(1)) "
-            "instead of a functional form, or move this computation out of the vmapped function")
+    return (f"vmap: {op} has no batching rule (Tensor methods and operators such as x.exp(), x @ w, x.sum(1) "
+            "batch, see tinygrad_edu.func.BATCHING_RULES; functional forms such as tg.exp(x) and F.linear do not)")
 
 
 def _caller_outside_func() -> str:
@@ -114,7 +117,7 @@ def _caller_outside_func() -> str:
         if not module.startswith("tinygrad_edu"):
             break
         function = frame.f_code.co_name
-        if not module.startswith("tinygrad_edu.func") and not function.startswith("_") and function != "forward":
+        if not module.startswith("tinygrad_edu.func") and not function.startswith(("_", "<")) and function != "forward":
             name = function
         frame = frame.f_back
     return name

@@ -15,8 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from ..ops.shape import cat, stack
-from .batched import BatchedTensor, BatchingRuleError
+from ..ops.shape import cat
+from .batched import BatchedTensor
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .vmap import vmap
@@ -175,18 +175,12 @@ def _zeros_like(x: Any) -> Tensor:
 
 def _over_basis(fn: Callable[[Tensor], list], basis: Tensor, randomness: str = "error",
                 chunk_size: int | None = None) -> list:
-    """fn of every basis vector, stacked: vectorised with vmap (`chunk_size` vectors at a time when
-    given, to bound memory), or, when some op of the function has no batching rule, one vector at
-    a time."""
-    try:
-        if chunk_size is None or chunk_size >= basis.shape[0]:
-            return vmap(fn, randomness=randomness)(basis)
-        chunks = [vmap(fn, randomness=randomness)(basis[i:i + chunk_size])
-                  for i in range(0, basis.shape[0], chunk_size)]
-        return [cat([c[k] for c in chunks]) for k in range(len(chunks[0]))]
-    except BatchingRuleError:
-        results = [fn(basis[i]) for i in range(basis.shape[0])]
-        return [stack([r[k] for r in results]) for k in range(len(results[0]))]
+    """fn of every basis vector, stacked, vectorised with vmap (`chunk_size` vectors at a time when
+    given, to bound memory)."""
+    if chunk_size is None or chunk_size >= basis.shape[0]:
+        return vmap(fn, randomness=randomness)(basis)
+    chunks = [vmap(fn, randomness=randomness)(basis[i:i + chunk_size]) for i in range(0, basis.shape[0], chunk_size)]
+    return [cat([c[k] for c in chunks]) for k in range(len(chunks[0]))]
 
 
 def _basis(sizes: list[int], dtype: Any) -> Tensor:

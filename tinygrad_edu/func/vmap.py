@@ -3,18 +3,23 @@
 Each argument's batch axis (`in_dims`) becomes a batch axis of a new vmap level; the function runs
 once on BatchedTensors (batching.py says how each op treats them) and the level's batch axis of
 each output is put at `out_dims`. Levels nest (`vmap(vmap(f))`) and compose with the autodiff
-transforms (`vmap(grad(loss))` gives per-sample gradients).
+transforms (`vmap(grad(loss))` gives per-sample gradients). When the function uses an operation
+without a batching rule, vmap warns (BatchingFallbackWarning, naming it) and runs the function
+once per sample instead, as torch.func does.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable
 
 from ..autograd import Tensor
 from ..random import generator
 from . import batching  # noqa: F401  (gives BatchedTensor its methods)
-from .batched import LEVELS, add_batch_axis, remove_batch_axis
+from ..ops.shape import stack
+from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis,
+                      remove_batch_axis)
 from .pytree import tree_flatten, tree_unflatten
 
 RANDOMNESS = ("error", "same")
@@ -76,17 +81,49 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         batched_args = tree_unflatten([add_batch_axis(x, level, size, d) for x, d in zip(leaves, dims)], spec)
         state_before = generator().bit_generator.state if randomness == "error" else None
         LEVELS.active.append((level, size))
+        missing_rule = None
         try:
             outputs = func(*batched_args, **kwargs)
+        except BatchingRuleError as err:
+            missing_rule = err
         finally:
             LEVELS.active.pop()
+        if missing_rule is not None:
+            outputs = _one_sample_at_a_time(func, leaves, spec, dims, size, kwargs, out_dims, missing_rule)
         if state_before is not None and generator().bit_generator.state != state_before:
             raise RuntimeError("vmap: the function drew random numbers, which with randomness='error' is refused "
                                "(each sample would need its own draws); pass randomness='same' to draw once for "
                                "the whole batch, or draw outside vmap and pass the numbers in")
+        if missing_rule is not None:
+            return outputs
         out_leaves, out_spec = tree_flatten(outputs)
         out_dims_leaves = _broadcast_dims(out_dims, outputs, "out_dims")
         return tree_unflatten([remove_batch_axis(x, level, size, d) for x, d in zip(out_leaves, out_dims_leaves)],
                               out_spec)
 
     return batched_func
+
+
+def _one_sample_at_a_time(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs: dict,
+                          out_dims: Any, missing_rule: BatchingRuleError) -> Any:
+    """The slow path: `func` on each sample in turn, the outputs stacked at `out_dims`. Under an
+    outer vmap the per-sample outputs are still batched and cannot be stacked here: the error goes
+    up, and the outer vmap loops instead."""
+    warnings.warn(f"{missing_rule}. vmap runs the function once per sample instead ({size} calls)",
+                  BatchingFallbackWarning, stacklevel=3)
+    results, out_spec = [], None
+    for i in range(size):
+        sample = [x if d is None else x[(slice(None),) * (d % x.ndim) + (i,)] for x, d in zip(leaves, dims)]
+        out_leaves, out_spec = tree_flatten(func(*tree_unflatten(sample, spec), **kwargs))
+        results.append(out_leaves)
+    example = tree_unflatten(results[0], out_spec)
+    stacked = []
+    for k, d in enumerate(_broadcast_dims(out_dims, example, "out_dims")):
+        column = [r[k] for r in results]
+        if d is None:
+            stacked.append(column[0])
+        elif any(isinstance(c, BatchedTensor) for c in column):
+            raise missing_rule
+        else:
+            stacked.append(stack(column, axis=d % (column[0].ndim + 1)))
+    return tree_unflatten(stacked, out_spec)
