@@ -6,7 +6,8 @@ the batch axes first, reductions, shape ops and indexing shift their axis argume
 batch axes, matmul promotes vectors so that batch axes never meet matrix axes. `BATCHING_RULES`
 maps every method with a rule to its kind; `attach()` makes them BatchedTensor's methods. Any
 other Tensor method, and every functional form (`tg.exp(x)`, `F.linear`), reaches the engine
-with a batched tensor and raises an error naming it (BatchedTensor.data).
+with a batched tensor, which raises BatchingRuleError naming it (BatchedTensor.data); vmap then
+runs the function once per sample (vmap.py).
 """
 
 from __future__ import annotations
