@@ -37,6 +37,8 @@ def skipped_peers() -> list[str]:
     for name in OTHER_PEERS:
         if importlib.util.find_spec(name) is None:
             notes.append(f"{name}: skipped (not installed)")
+        elif name == "autograd":
+            notes.append(f"{name}: runs in the func_* workloads only (bench/func_workloads.py)")
         else:
             notes.append(f"{name}: skipped (installed, but bench/peers.py has no adapter for it yet)")
     return notes

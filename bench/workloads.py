@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import func_workloads as fw
 from . import numpy_baselines as npb
 from . import peers
 from .harness import (ENGINE, NUMPY, REPO_ROOT, TORCH, Engine, Options, SummaryRow, Table, WorkloadResult,
@@ -473,4 +474,20 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
                            1, FLOAT64_RTOL, "loss"),
                     _no_target,
                     lambda options: tg_gradcheck(*mlp_problem(GRADCHECK_SIZES, GRADCHECK_BATCH, np.float64)), 2),
+    # function transforms (bench/func_workloads.py)
+    *[_timed_workload(name, description, Timing(title, "ms", 1e3, fw.build(kind), repeats, 1, rtol, check),
+                      fw.target, lambda options, kind=kind: fw.tg_engine(kind, fw.PROBLEMS[kind][0]()), steps)
+      for name, kind, description, title, repeats, rtol, check, steps in [
+          ("func_jacobian", "jac", "vmap(jacrev) of a 3-64-5 tanh MLP over a batch of 128 (float64)",
+           "func_jacobian: per-sample Jacobians of a 3-64-5 tanh MLP, batch 128, float64", (60, 1), FLOAT64_RTOL,
+           "sum of squares", 20),
+          ("func_hessian", "hessian", "hessian of a 50-parameter function (softplus of 100 rows, quartic; float64)",
+           "func_hessian: Hessian of a 50-parameter function, float64", (60, 1), FLOAT64_RTOL, "sum", 20),
+          ("func_jvp", "jvp", "jvp through a 100-op elementwise chain on 64 float64 elements",
+           "func_jvp: jvp through a 100-op chain, 64 float64 elements", (100, 1), FLOAT64_RTOL,
+           "sum, sum of tangent", 20),
+          ("func_per_sample", "per_sample", "per-sample gradients of a 784-256-10 ReLU MLP, batch 64 (float32)",
+           "func_per_sample: per-sample gradients of a 784-256-10 MLP, batch 64, float32", (20, 1), FLOAT32_RTOL,
+           "sums of squares", 3),
+      ]],
 ]}

@@ -373,3 +373,25 @@ def test_checker_finds_an_import_of_the_top_layer(tmp_path):
     modules = discover(tmp_path, {"tinygrad_edu": "tinygrad_edu"})
     assert [p.rpartition("/")[2] for p in top_layer_violations(modules)] == [
         "ops.py:2 imports tinygrad_edu.exercises", "ops.py:2 imports tinygrad_edu.exercises.grading"]
+
+
+# ----------------------------------------------------------------------------------------------
+# (d) the function transforms sit above the ops and below everything else
+
+FUNC = "tinygrad_edu.func"
+FUNC_MAY_IMPORT = (CORE, "tinygrad_edu.ops", "tinygrad_edu.methods", "tinygrad_edu.random", FUNC)
+
+
+def test_func_imports_only_the_layers_below_it():
+    modules = package_modules()
+    problems = []
+    for name, module in sorted(modules.items()):
+        if name != FUNC and not name.startswith(FUNC + "."):
+            continue
+        for i in imports_of(module, modules):
+            if i.target in module.enclosing or any(i.target == a or i.target.startswith(a + ".")
+                                                   for a in FUNC_MAY_IMPORT):
+                continue
+            problems.append(f"{_file(module)}:{i.line} imports {i.target}")
+    assert FUNC in modules, f"{FUNC} is missing"
+    assert not problems, f"{FUNC} may import only {FUNC_MAY_IMPORT}:\n  " + "\n  ".join(problems)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import sys
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,8 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
                        zeros, zeros_like)
 from .device import accelerator, cuda, device
 from .explain import explain
+from . import func
+from .func import autograd_functional
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .interop import from_torch, to_torch
@@ -57,6 +60,11 @@ _WITH_OUT = ("abs", "add", "div", "mul", "neg", "pow", "sub", "ceil", "floor", "
 globals().update({name: accepts_out(globals()[name]) for name in _WITH_OUT})
 
 __version__ = "0.1.0"
+
+# torch.autograd.functional's place: the core cannot import the func layer it is built on, so the
+# module is attached from here, as methods.py attaches Tensor's methods
+autograd.functional = autograd_functional
+sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
 
 # dtype names as PyTorch spells them (dtype=tg.float, x.to(tg.long), x.dtype == tg.float32)
 float16 = half = np.float16

@@ -359,7 +359,7 @@ def write_out(out: Any, result: Tensor, op: str) -> Tensor:
 def accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """`fn` with PyTorch's keyword `out=`: the result is written into that tensor (see write_out)."""
     @functools.wraps(fn)
-    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:
+    def _with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Tensor:  # "_": a wrapper, not the op
         result = fn(*args, **kwargs)
         return result if out is None else write_out(out, result, fn.__name__)
-    return with_out
+    return _with_out
