@@ -192,8 +192,11 @@ def test_cnn_on_digits(tmp_path: Path) -> None:
 
 
 def test_hyperparameter_search(tmp_path: Path) -> None:
+    pytest.importorskip("optuna")
     out = run_example("hyperparameter_search", tmp_path, "--dataset", "digits").stdout
-    figures(out)
+    assert {p.name for p in figures(out)} == {"hyperparameter_search.png", "hyperparameter_samplers.png"}
+    for sampler in ("grid", "random", "tpe", "nsga2"):  # each learns: far above the 10% of guessing
+        assert number(out, rf"{sampler}: best validation accuracy ([\d.]+) after 6 trials") > 0.5
     assert re.search(r"best parameters: \{.*'batch_size'.*'epochs'.*'hidden_layer_sizes'.*'learning_rate'", out)
     assert number(out, r"test accuracy: ([\d.]+)") > 0.85
 
