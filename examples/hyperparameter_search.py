@@ -1,4 +1,4 @@
-"""Hyperparameter search on `tinygrad_edu.sklearn.MLPClassifier`: RandomizedSearchCV, then grid, random, TPE and NSGA-II.
+"""Hyperparameter search on `tinygrad_edu.sklearn.MLPClassifier`: RandomizedSearchCV, grid, random, TPE, NSGA-II.
 
 First the classic tutorial's search with scikit-learn's RandomizedSearchCV: hidden size, learning
 rate, epochs and batch size drawn at random (10 candidates, 5-fold cross-validation), the best
@@ -24,7 +24,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--search", choices=("randomized", "optuna", "both"), default="both",
                         help="RandomizedSearchCV, the four optuna samplers, or both (default)")
-    parser.add_argument("--trials", type=int, default=None, help="optuna trials per sampler (default 27, 6 with --quick)")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="optuna trials per sampler (default 27, 6 with --quick)")
     parser.add_argument("--storage", type=Path, default=None,
                         help="SQLite file of the optuna studies, resumed when it exists (default OUT/studies.sqlite3)")
 

@@ -117,7 +117,8 @@ def test_optimizer_paths_and_activation_spreads_as_documented(tmp_path: Path) ->
 
 def test_finite_differences_as_documented(tmp_path: Path) -> None:
     out = run(str(REPO / "examples" / "numerical_derivative.py"), "--out", str(tmp_path), cwd=tmp_path)
-    assert row("| secant slope of 2x² at x=1, delta 1e-4 |")[-1] == repr(printed(out, r"at x=1 \(delta 0.0001\): ([\d.]+)"))
+    secant_at_1 = printed(out, r"at x=1 \(delta 0.0001\): ([\d.]+)")
+    assert row("| secant slope of 2x² at x=1, delta 1e-4 |")[-1] == repr(secant_at_1)
     assert row("| secant slope at x=2 |")[-1] == repr(printed(out, r"at x=2 \(delta 0.0001\): ([\d.]+)"))
     for label, pattern in (("| best forward-difference error of 2x² at x=2 |", "smallest forward-difference error"),
                            ("| best forward-difference error of sin x at x=1 |", "sin at x=1, forward difference"),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
+from .autograd import Tensor
 from .demo import add_demo_arguments, run_demo
 
 GRAPH_RETURNS = "a Tensor, a list of Tensors or a (Tensor, Module) pair"
@@ -91,19 +92,23 @@ def _load_user_function(spec: str) -> dict[str, Any]:
     if not callable(getattr(user_module, function, None)):
         raise AttributeError(f"graph: {path} has no function {function!r}")
     result = getattr(user_module, function)()
-    from .autograd import Tensor
-
     if isinstance(result, tuple) and len(result) == 2 and hasattr(result[1], "named_parameters"):
         roots, module = result
     else:
         roots, module = result, None
     tensors = list(roots) if isinstance(roots, (list, tuple)) else [roots]
     if not tensors or not all(isinstance(t, Tensor) for t in tensors):
-        got = type(result).__name__ if not isinstance(result, (list, tuple)) else \
-            f"a {type(result).__name__} of {', '.join(sorted({type(t).__name__ for t in tensors})) or 'nothing'}"
-        raise TypeError(f"graph: {spec} returned {got}; it must return {GRAPH_RETURNS} "
+        raise TypeError(f"graph: {spec} returned {_describe(result)}; it must return {GRAPH_RETURNS} "
                         f"(the output whose graph is drawn, e.g. `return loss` or `return loss, model`)")
     return {"roots": roots} if module is None else {"roots": roots, "module": module}
+
+
+def _describe(value: Any) -> str:
+    """What a value is, for an error message: 'int', or 'a list of Tensor, str'."""
+    if isinstance(value, (list, tuple)):
+        kinds = ", ".join(sorted({type(item).__name__ for item in value})) or "nothing"
+        return f"a {type(value).__name__} of {kinds}"
+    return type(value).__name__
 
 
 def run_graph_command(args: Any) -> int:

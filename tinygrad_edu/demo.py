@@ -1,9 +1,10 @@
 """`tinygrad-edu demo` (what `make demo` runs): train a small MLP on spiral data and draw what happened.
 
 Spiral data (100 points per class, 3 classes), a 2-64-64-3 ReLU network from `nn`, `optim.Adam` with
-its learning rate annealed to 0 along a cosine (a constant 0.01 lets Adam jump out of the minimum it
-found late in training), a progress bar; then the loss curve, the decision boundary (both need matplotlib) and the model's
-computation graph (graphviz-pure, always) are written as PNG images to the output folder.
+its learning rate annealed to 0 along a cosine (at a constant 0.01, Adam's steps stay long and can
+throw the model out of its minimum late in training), a progress bar; then the loss curve, the
+decision boundary (both need matplotlib) and the model's computation graph (graphviz-pure, always)
+are written as PNG images to the output folder.
 """
 
 from __future__ import annotations

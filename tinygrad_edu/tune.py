@@ -20,7 +20,8 @@ import numpy as np
 try:
     import optuna
 except ImportError as err:
-    raise ImportError('tinygrad_edu.tune needs optuna: pip install "tinygrad-edu[tune]" (or pip install optuna)') from err
+    raise ImportError('tinygrad_edu.tune needs optuna: pip install "tinygrad-edu[tune]" '
+                      "(or pip install optuna)") from err
 
 from .sklearn import MLPClassifier
 
