@@ -141,8 +141,11 @@ def test_batchnorm_comparison(tmp_path: Path) -> None:
 
 
 def test_overfitting(tmp_path: Path) -> None:
-    out = run_example("overfitting", tmp_path, "--dataset", "digits").stdout
+    result = run_example("overfitting", tmp_path, "--dataset", "digits")
+    out = result.stdout
     figures(out)
+    for label in ("baseline", "weight decay 0.1", "dropout 0.2"):  # a progress bar over each run's epochs
+        assert re.search(rf"{label}: +\d+%\|", result.stderr), result.stderr
     labels = ("baseline", "weight decay 0.1", "dropout 0.2")
     train = {label: number(out, rf"{label}: train ([\d.]+)") for label in labels}
     gap = {label: number(out, rf"{label}: .* gap ([-\d.]+)") for label in labels}
