@@ -138,3 +138,45 @@ def test_a_killed_search_resumes_from_its_sqlite_file(tmp_path: Path) -> None:
                  for t in optuna.load_study(study_name=name, storage=storage).trials}
         for trial in trials:  # every trial finished before the kill is kept unchanged
             assert after[trial[0]] == trial
+
+
+WORKER = """
+import os, sys, time
+import optuna
+from sklearn.datasets import load_digits
+from tinygrad_edu import tune
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+data = load_digits()
+x, y = data.data / 16.0, data.target
+objective = tune.mlp_objective(x[:200], y[:200], x[200:300], y[200:300], epochs=2, seed=0)
+
+def labelled(trial):
+    trial.set_user_attr("worker", os.getpid())
+    return objective(trial)
+
+# start together (imports take a while): each worker says it is ready and waits for the other
+ready = [f"{sys.argv[1]}.ready{seed}" for seed in (1, 2)]
+open(ready[int(sys.argv[2]) - 1], "w").close()
+while not all(os.path.exists(path) for path in ready):
+    time.sleep(0.05)
+tune.run_search("random", labelled, budget=8, storage=tune.sqlite_storage(sys.argv[1]), study_name="shared",
+                seed=int(sys.argv[2]))
+"""
+
+
+def test_two_processes_share_one_study(tmp_path: Path) -> None:
+    storage_path = tmp_path / "shared.sqlite3"
+    tune.run_search("random", lambda trial: 0.5, budget=0, storage=tune.sqlite_storage(str(storage_path)),
+                    study_name="shared")  # create the tables once, before the two workers race for them
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(storage_path), str(seed)], env=env,
+                                stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+    study = optuna.load_study(study_name="shared", storage=tune.sqlite_storage(str(storage_path)))
+    finished = tune.finished_trials(study)
+    # each worker stops once the shared count reaches 8; a trial the other was running then still ends
+    assert 8 <= len(finished) <= 9
+    assert len({trial.user_attrs["worker"] for trial in finished}) == 2  # both did part of the work
