@@ -32,9 +32,9 @@ def documented_conditions() -> tuple[str, str]:
 
 
 def blas_version() -> str | None:
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    versions = [pool.get("version") or "" for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
-    return versions[0] if versions else None
+    """The version of the BLAS NumPy was built with (not of another library's, e.g. SciPy's, BLAS)."""
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return blas.get("version") if "openblas" in blas.get("name", "") else None
 
 
 @pytest.fixture(autouse=True)
