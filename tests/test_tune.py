@@ -160,7 +160,7 @@ ready = [f"{sys.argv[1]}.ready{seed}" for seed in (1, 2)]
 open(ready[int(sys.argv[2]) - 1], "w").close()
 while not all(os.path.exists(path) for path in ready):
     time.sleep(0.05)
-tune.run_search("random", labelled, budget=8, storage=tune.sqlite_storage(sys.argv[1]), study_name="shared",
+tune.run_search("random", labelled, budget=6, storage=tune.sqlite_storage(sys.argv[1]), study_name="shared",
                 seed=int(sys.argv[2]))
 """
 
@@ -177,6 +177,6 @@ def test_two_processes_share_one_study(tmp_path: Path) -> None:
         assert worker.returncode == 0, err
     study = optuna.load_study(study_name="shared", storage=tune.sqlite_storage(str(storage_path)))
     finished = tune.finished_trials(study)
-    # each worker stops once the shared count reaches 8; a trial the other was running then still ends
-    assert 8 <= len(finished) <= 9
+    # each worker stops once the shared count reaches 6; a trial the other was running then still ends
+    assert 6 <= len(finished) <= 7
     assert len({trial.user_attrs["worker"] for trial in finished}) == 2  # both did part of the work
