@@ -1,21 +1,42 @@
 """What every example shares: its command line, optional extras, progress bars, figures and datasets.
 
 The examples import this module by name (a script's own folder is on `sys.path` when it runs).
+Importing it pins BLAS to one thread: a matrix product split over several threads adds its terms in
+another order, and over thousands of steps those last-bit differences change the printed numbers.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import numpy as np
+BLAS_THREADS = 1
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = str(BLAS_THREADS)  # read by BLAS when NumPy is first imported
 
-import tinygrad_edu as tg
+import numpy as np  # noqa: E402  (after the thread variables, on purpose)
+
+import tinygrad_edu as tg  # noqa: E402
 
 INSTALL_HINT = 'pip install "tinygrad-edu[examples]"'
+
+
+def pin_blas_threads(threads: int = BLAS_THREADS) -> None:
+    """Limit the BLAS that NumPy already loaded to `threads` threads (threadpoolctl, which comes with
+    scikit-learn); the environment variables above only act when NumPy was not imported yet."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=threads, user_api="blas")
+
+
+pin_blas_threads()
 
 
 def parse_args(name: str, description: str, add_arguments: Any = None) -> argparse.Namespace:
@@ -57,13 +78,24 @@ def save_figure(fig: Any, out: Path, filename: str, dpi: int = 80) -> Path:
 
 
 def progress(iterable: Iterable[Any], total: int | None = None, desc: str = "training") -> Iterator[Any]:
-    """A tqdm progress bar over `iterable` when tqdm is installed, else the plain iterable (and a hint)."""
+    """A tqdm progress bar over `iterable` when tqdm is installed, else the plain iterable (and a hint).
+
+    While the bar runs, warnings (NumPy's overflow warnings, say) are printed above it with
+    `tqdm.write` instead of being written into the middle of the bar's line.
+    """
     try:
         from tqdm import tqdm
     except ImportError:
         print(f"(install tqdm for a progress bar: {INSTALL_HINT})", file=sys.stderr)
-        return iter(iterable)
-    return iter(tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False, mininterval=0.5))
+        yield from iterable
+        return
+
+    def write_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        tqdm.write(warnings.formatwarning(message, category, filename, lineno, line).rstrip("\n"), file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = write_warning
+        yield from tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False, mininterval=0.5)
 
 
 def load_images(dataset: str, quick: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:

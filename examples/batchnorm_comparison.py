@@ -71,11 +71,16 @@ def main() -> None:
     rows = -(-count // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 2.4 * rows), squeeze=False)
     for ax, (scale, histories) in zip(axes.flat, runs.items()):
-        ax.plot(histories[True], label="BatchNorm")
-        ax.plot(histories[False], "--", label="no BatchNorm")
+        epoch_numbers = range(1, len(histories[True]) + 1)
+        ax.plot(epoch_numbers, histories[True], label="BatchNorm")
+        ax.plot(epoch_numbers, histories[False], "--", label="no BatchNorm")
         ax.set_title(f"w = {scale:.2e} * randn", fontsize=9)
         ax.set_ylim(0, 1.05)
         ax.tick_params(labelsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch", fontsize=9)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("training accuracy", fontsize=9)
     for ax in axes.flat[count:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)

@@ -7,6 +7,8 @@ filters are plotted next to the learning curves.
 
 from __future__ import annotations
 
+import numpy as np
+
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import DataLoader, TensorDataset
@@ -45,15 +47,22 @@ def main() -> None:
         test_accuracies.append(accuracy(model, x_test, y_test, batch_size=500))
     train_accuracy = accuracy(model, x_train, y_train, batch_size=500)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    axes[0].plot(range(1, epochs + 1), losses)
-    axes[0].set(title="training loss", xlabel="epoch", ylabel="cross-entropy")
-    axes[1].plot(range(1, epochs + 1), test_accuracies)
-    axes[1].set(title="test accuracy", xlabel="epoch")
+    fig = plt.figure(figsize=(14, 4.4))
+    grid = fig.add_gridspec(1, 3, width_ratios=(1, 1, 0.9))
+    loss_ax, accuracy_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+    loss_ax.plot(range(1, epochs + 1), losses, marker=".")
+    loss_ax.set(title="training loss", xlabel="epoch", ylabel="cross-entropy")
+    accuracy_ax.plot(range(1, epochs + 1), test_accuracies, marker=".")
+    accuracy_ax.set(title="test accuracy", xlabel="epoch", ylabel="accuracy")
     filters = model[0].weight.numpy()[:, 0]
-    tiles = filters.reshape(4, 4, 3, 3).transpose(0, 2, 1, 3).reshape(12, 12)
-    axes[2].imshow(tiles, cmap="gray")
-    axes[2].set(title="first-layer filters (16 of 3x3)", xticks=[], yticks=[])
+    filter_grid = grid[2].subgridspec(4, 4, wspace=0.12, hspace=0.12)
+    for index, weights in enumerate(filters):
+        ax = fig.add_subplot(filter_grid[index // 4, index % 4])
+        limit = np.abs(weights).max()
+        ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set(xticks=[], yticks=[])
+        if index == 0:
+            ax.set_title("16 first-layer 3x3 filters (red > 0 > blue)", loc="left", fontsize=10)
     fig.suptitle(f"conv-pool-conv-pool-linear on {name}")
     fig.tight_layout()
     save_figure(fig, args.out, "cnn.png")

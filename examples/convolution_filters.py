@@ -62,12 +62,17 @@ def main() -> None:
     responses = tg.conv2d(tg.tensor(image[None, None]), tg.tensor(kernels), padding=1).numpy()[0]
     loop_error = max(np.abs(responses[i] - loop_correlation(image, kernels[i, 0])).max() for i in range(len(kernels)))
 
-    fig, axes = plt.subplots(1, len(KERNELS) + 1, figsize=(16, 2.8))
-    axes[0].imshow(image, cmap="gray")
+    fig, axes = plt.subplots(1, len(KERNELS) + 1, figsize=(18, 2.9))
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("input")
-    for ax, title, response in zip(axes[1:], KERNELS, responses):
-        ax.imshow(response, cmap="RdBu", vmin=-4, vmax=4)
-        ax.set_title(title, fontsize=9)
+    for ax, (title, kernel), response in zip(axes[1:], KERNELS.items(), responses):
+        if np.min(kernel) >= 0:  # an averaging kernel: its output is an image like the input, grey 0..1
+            shown = ax.imshow(response, cmap="gray", vmin=0, vmax=1)
+        else:  # an edge kernel: signed output, white at 0, red and blue for the two signs
+            limit = np.abs(response).max()
+            shown = ax.imshow(response, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        fig.colorbar(shown, ax=ax, fraction=0.035, pad=0.02)
+        ax.set_title(title, fontsize=10)
     for ax in axes:
         ax.set(xticks=[], yticks=[])
     fig.tight_layout()
@@ -88,14 +93,15 @@ def main() -> None:
 
     fig, axes = plt.subplots(3, 16, figsize=(16, 3.4))
     for i in range(16):
-        axes[0, i].imshow(filters[i], cmap="gray")
+        limit = np.abs(filters[i]).max()
+        axes[0, i].imshow(filters[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[1, i].imshow(feature_maps[i], cmap="gray")
         axes[2, i].axis("off")
     axes[2, 0].axis("on")
     axes[2, 0].imshow(x_test[0, 0], cmap="gray")
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])
-    axes[0, 0].set_ylabel("filter", fontsize=8)
+    axes[0, 0].set_ylabel("filter\n(red > 0 > blue)", fontsize=8)
     axes[1, 0].set_ylabel("ReLU map", fontsize=8)
     axes[2, 0].set_ylabel("input", fontsize=8)
     fig.suptitle("first-layer filters learned on digits and their responses to one test digit")

@@ -48,17 +48,27 @@ def main() -> None:
     x = tg.randn(SAMPLES, UNITS)
     results = {name: activations(x, activation, init) for name, (activation, init) in CONFIGS.items()}
 
-    fig, axes = plt.subplots(len(CONFIGS), LAYERS, figsize=(11, 2 * len(CONFIGS)), sharey="row")
-    for row, (name, layer_outputs) in enumerate(results.items()):
+    columns = 4
+    fig, axes = plt.subplots(2, columns, figsize=(15, 7.5))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, LAYERS))
+    for ax, (name, layer_outputs) in zip(axes.flat, results.items()):
         value_range = (-1, 1) if name.startswith("tanh") else (0, 1)
         relu = name.startswith("relu")
-        for column, values in enumerate(layer_outputs):
-            ax = axes[row, column]
-            ax.hist(values[values > 0] if relu else values.ravel(), bins=30, range=value_range)
-            ax.set_title(f"{name}: layer {column + 1}" + (" (> 0)" if relu else ""), fontsize=8)
-            ax.tick_params(labelsize=6)
-    fig.subplots_adjust(left=0.05, right=0.98, top=0.97, bottom=0.03, hspace=0.7, wspace=0.15)
-    save_figure(fig, args.out, "weight_init_histograms.png", dpi=60)
+        for layer, (values, colour) in enumerate(zip(layer_outputs, colours)):
+            ax.hist(values[values > 0] if relu else values.ravel(), bins=40, range=value_range,
+                    histtype="step", linewidth=1.6, color=colour, label=f"layer {layer + 1}")
+        ax.set_title(name + (" (values > 0 only)" if relu else ""), fontsize=12)
+        ax.set_xlabel("activation value", fontsize=10)
+        ax.tick_params(labelsize=9)
+    for row in axes:
+        row[0].set_ylabel("count", fontsize=10)
+    legend_ax = axes.flat[len(results)]
+    legend_ax.axis("off")
+    legend_ax.legend(*axes.flat[0].get_legend_handles_labels(), loc="center", fontsize=12,
+                     title=f"{SAMPLES} inputs x {UNITS} units per layer")
+    fig.suptitle("activation histograms of five layers for each weight initialisation", fontsize=14)
+    fig.tight_layout()
+    save_figure(fig, args.out, "weight_init_histograms.png")
 
     for name, layer_outputs in results.items():
         spreads = " ".join(f"{values.std():.2e}" for values in layer_outputs)

@@ -60,6 +60,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"linear(): argument 'input' must be Tensor, not {type(input).__name__}; "
+                            f"make one first: layer(tg.tensor(data))")
         try:
             return F.linear(input, self.weight, self.bias)
         except ValueError:  # F.linear checks the shapes; name the layer when the input is at fault

@@ -28,6 +28,9 @@ class Optimizer:
         self._check_options(self.defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
+        if callable(getattr(params, "parameters", None)):  # a Module given where its parameters belong
+            raise TypeError(f"{name}: got the module {type(params).__name__} itself; pass its parameters: "
+                            f"{name}(model.parameters(), ...)")
         if isinstance(params, Tensor) or isinstance(params, (set, frozenset, dict)):
             raise TypeError(
                 f"{name}: params should be an ordered iterable (list, tuple, generator) of Tensors or of "

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from . import __version__
+from .autograd import Tensor
 from .demo import add_demo_arguments, run_demo
+
+GRAPH_RETURNS = "a Tensor, a list of Tensors or a (Tensor, Module) pair"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -54,7 +59,7 @@ def add_graph_arguments(parser: Any) -> None:
     from .graph import RANKDIRS, VIEWS
 
     parser.add_argument("example", help="a built-in example (mlp, cnn, scalar) or path/to/file.py:function returning "
-                                        "a tensor, a list of tensors or a (tensor, module) pair")
+                                        f"{GRAPH_RETURNS}")
     parser.add_argument("-o", "--output", help="output file: .png, .svg, .pdf (system Graphviz only) or .dot; '-' "
                                                "prints the DOT text (default: EXAMPLE.png)")
     parser.add_argument("--view", choices=VIEWS, default="forward",
@@ -88,8 +93,22 @@ def _load_user_function(spec: str) -> dict[str, Any]:
         raise AttributeError(f"graph: {path} has no function {function!r}")
     result = getattr(user_module, function)()
     if isinstance(result, tuple) and len(result) == 2 and hasattr(result[1], "named_parameters"):
-        return {"roots": result[0], "module": result[1]}
-    return {"roots": result}
+        roots, module = result
+    else:
+        roots, module = result, None
+    tensors = list(roots) if isinstance(roots, (list, tuple)) else [roots]
+    if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"graph: {spec} returned {_describe(result)}; it must return {GRAPH_RETURNS} "
+                        f"(the output whose graph is drawn, e.g. `return loss` or `return loss, model`)")
+    return {"roots": roots} if module is None else {"roots": roots, "module": module}
+
+
+def _describe(value: Any) -> str:
+    """What a value is, for an error message: 'int', or 'a list of Tensor, str'."""
+    if isinstance(value, (list, tuple)):
+        kinds = ", ".join(sorted({type(item).__name__ for item in value})) or "nothing"
+        return f"a {type(value).__name__} of {kinds}"
+    return type(value).__name__
 
 
 def run_graph_command(args: Any) -> int:
@@ -99,7 +118,7 @@ def run_graph_command(args: Any) -> int:
 
     try:
         kwargs = EXAMPLES[args.example]() if args.example in EXAMPLES else _load_user_function(args.example)
-    except (ValueError, FileNotFoundError, AttributeError) as err:
+    except (ValueError, FileNotFoundError, AttributeError, TypeError) as err:
         print(err, file=sys.stderr)
         return 2
     kwargs["show_data"] = kwargs.get("show_data", False) or args.show_data
@@ -133,7 +152,8 @@ def run_graph_command(args: Any) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tinygrad-edu", description="A NumPy autograd engine for learning deep learning.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"tinygrad-edu {__version__}")
+    commands = parser.add_subparsers(dest="command")
 
     demo = commands.add_parser("demo", help="train a small MLP on spiral data and write plots and its graph")
     add_demo_arguments(demo)
@@ -152,5 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    """Run the command named in `argv` (default: the process arguments); no command prints the help."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return int(args.run(args) or 0)
+    except BrokenPipeError:  # the reader went away (`tinygrad-edu gradcheck | head`): stop quietly
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that Python's final flush of the closed pipe raises nothing."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)

@@ -10,7 +10,7 @@ and learns, fitted attributes end in `_`), so `clone`, pipelines, `GridSearchCV`
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -38,7 +38,8 @@ class _BaseMLP(BaseEstimator):
 
     def __init__(self, hidden_layer_sizes: Sequence[int] = (100,), activation: str = "relu",
                  optimizer: str = "adam", learning_rate: float = 1e-3, alpha: float = 1e-4, batch_size: int = 32,
-                 epochs: int = 50, random_state: Any = None, verbose: bool = False) -> None:
+                 epochs: int = 50, random_state: Any = None, verbose: bool = False,
+                 epoch_callback: Callable[[int, float], None] | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -48,6 +49,7 @@ class _BaseMLP(BaseEstimator):
         self.epochs = epochs
         self.random_state = random_state
         self.verbose = verbose
+        self.epoch_callback = epoch_callback
 
     def _check_parameters(self) -> tuple[int, ...]:
         """Validate the hyperparameters (at fit time, as scikit-learn asks); returns the hidden sizes."""
@@ -104,6 +106,8 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_.append(total / len(x))
             if self.verbose:
                 print(f"epoch {epoch + 1}/{self.epochs}: loss {self.loss_curve_[-1]:.6f}")
+            if self.epoch_callback is not None:
+                self.epoch_callback(epoch, self.loss_curve_[-1])
         linears = [layer for layer in model if isinstance(layer, nn.Linear)]
         self.coefs_ = [layer.weight.numpy().T.astype(np.float64) for layer in linears]
         self.intercepts_ = [layer.bias.numpy().astype(np.float64) for layer in linears]
@@ -129,7 +133,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Parameters: `hidden_layer_sizes`, `activation` (relu, tanh, logistic, identity), `optimizer`
     (adam, or sgd with momentum 0.9), `learning_rate`, `alpha` (L2 weight decay on the weights),
-    `batch_size`, `epochs`, `random_state` (seeds the library generator), `verbose`.
+    `batch_size`, `epochs`, `random_state` (seeds the library generator), `verbose`, `epoch_callback`
+    (called as `epoch_callback(epoch, mean_training_loss)` after each epoch; an exception it raises,
+    such as optuna's `TrialPruned`, stops training and propagates: `tinygrad_edu.tune` prunes this way).
     """
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
