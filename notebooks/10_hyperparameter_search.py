@@ -109,7 +109,7 @@ tg.draw_graph(step_loss, trace=trace)
 # decay adds $\lambda W$ to the gradient. Compare the sizes printed below: $W_1$'s norm is about
 # 14 (He's initialisation) and its gradient's below 1, so with lr $= 10^{-4}$ a step changes $W_1$
 # by less than a hundred-thousandth of its size and a few epochs learn nothing; even the largest
-# decay tried, $\lambda = 10^{-2}$, adds only $\lambda |W_1| \approx 0.14$ to the gradient's norm.
+# decay tried, $\lambda = 10^{-2}$, adds a term of norm only $\lambda |W_1| \approx 0.14$.
 
 # %%
 for name, parameter in zip(("W1", "b1", "W2", "b2"), model.parameters()):
