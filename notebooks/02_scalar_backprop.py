@@ -108,7 +108,8 @@ print("the generated code's gradients equal the engine's")
 # A tensor operation stands for many operations on numbers. `tg.scalarize` runs tensor code with
 # every element as a scalar `Value` (micrograd's kind of node) and backpropagates through that
 # graph. The neuron on vectors $x = (x_1, x_2)$, $w = (w_1, w_2)$ gives the gradients of the hand
-# computation again, one per element, and `.check()` compares them with the tensor engine's:
+# computation again, one per element, and `.check()` compares them with the tensor engine's. The
+# drawing is micrograd's picture of this neuron, one box per number:
 
 # %%
 def vector_neuron(x, w, bias):
