@@ -90,7 +90,7 @@ tg.draw_graph(block_out, trace=trace)
 # scale `gamma`, nor on the Linear layer. Watch how the zero comes about: the Linear's output is
 # used four times (a mean and a difference from it, once to normalise and once inside the
 # variance), so the last step's upstream is a FAN-OUT sum of four contributions, and they cancel
-# up to float32 rounding ($10^{-7}$).
+# up to float32 rounding ($10^{-6}$ or less).
 
 # %%
 for name, parameter in zip(("W", "b", "gamma", "beta"), block.parameters()):
