@@ -19,6 +19,8 @@
 import math
 import os
 
+import numpy as np
+
 import tinygrad_edu as tg
 
 tg.manual_seed(0)
@@ -78,7 +80,53 @@ for name, leaf in leaves.items():
 tg.draw_graph(out, tensors=[neuron], show_data=True, show_grad=True, rankdir="LR")
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(out) of the neuron o = tanh(x1 w1 + x2 w2 + b) -->
+# `tg.explain(out)` records the pass the engine just made, one step per operation, in the order it
+# ran them: each step's upstream gradient, its local derivative (formula and value) and the product
+# handed to each input. Compare it line by line with the hand-written cell: step 0 computes
+# `grad_n` (the trace calls $n$ `h4`: the graph keeps no intermediate tensor, so it numbers them),
+# the two Add steps pass 0.5 on unchanged, and the two Mul steps send each input the *other*
+# factor times 0.5 (so $w_2$ gets $x_2 \cdot 0.5 = 0$).
+
+# %%
+trace = tg.explain(out)
+print(trace)
+
+# %% [markdown]
+# `trace.code()` writes the same pass as straight-line NumPy, much like the hand-written cell;
+# executing it gives the engine's gradients again.
+
+# %%
+source = trace.code()
+print(source)
+namespace = {}
+exec(source, namespace)
+for name, leaf in leaves.items():
+    assert math.isclose(float(namespace["grads"][name]), leaf.grad.item(), abs_tol=1e-12)
+print("the generated code's gradients equal the engine's")
+
+# %% [markdown]
+# A tensor operation stands for many operations on numbers. `tg.scalarize` runs tensor code with
+# every element as a scalar `Value` (micrograd's kind of node) and backpropagates through that
+# graph. The neuron on vectors $x = (x_1, x_2)$, $w = (w_1, w_2)$ gives the gradients of the hand
+# computation again, one per element, and `.check()` compares them with the tensor engine's. The
+# drawing is micrograd's picture of this neuron, one box per number:
+
+# %%
+def vector_neuron(x, w, bias):
+    return ((x * w).sum() + bias).tanh()
+
+
+x_vector = tg.tensor([x1, x2], dtype=tg.float64)
+x_vector.name = "x"
+w_vector = tg.tensor([w1, w2], dtype=tg.float64)
+w_vector.name = "w"
+bias = tg.tensor(b, dtype=tg.float64)
+bias.name = "b"
+scalar_view = tg.scalarize(vector_neuron, x_vector, w_vector, bias)
+for name, gradient in zip(("x", "w", "b"), scalar_view.grads):
+    print(f"d o/d{name}:", np.round(gradient, 6))
+print(f"{len(scalar_view)} scalar operations; equal to the tensor engine's gradients: {scalar_view.check()}")
+scalar_view.draw()
 
 # %% [markdown]
 # ## Same function, different graph
@@ -108,10 +156,18 @@ a = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
 print("d(a + a)/da =", a.grad.item())
 a = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
 bb = tg.tensor(-2.0, dtype=tg.float64, requires_grad=True)
+a.name, bb.name = "a", "b"
 d = a * bb + a
+d.name = "d"
 d.backward(retain_graph=True)
 print("d(a b + a)/da =", a.grad.item(), "= b + 1")
 tg.draw_graph(d, show_grad=True, rankdir="LR")
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(d) of d = a b + a, where a's gradient is a sum over two paths -->
+# The trace shows where the sum happens: $a$ reaches $d$ along two paths, directly through the
+# Add (step 0, contribution 1) and through the product (step 1, contribution $b = -2$). The last
+# lines list each input's gradient with the steps it is summed from: $-2 + 1 = -1$ for $a$. That
+# sum is the multivariable chain rule.
+
+# %%
+print(tg.explain(d))

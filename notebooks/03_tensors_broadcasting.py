@@ -60,7 +60,17 @@ for name, tensor in (("X", X), ("W", W), ("b", b)):
 tg.draw_graph(loss, show_grad=True)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(loss) of loss = sum((X @ W.T + b) ** 2), with b's gradient summed over the batch -->
+# The trace of the same pass. Three things to find in it:
+# - step 2's upstream is $G = 2Y$, the sum of two contributions (FAN-OUT): $Y$ is both inputs of
+#   the product $Y \cdot Y$;
+# - the Add step's local derivative for $b$ is a Jacobian of shape (batch, out) + (out,), a 1 for
+#   each row $b$ was copied to, and its contribution `-> b` has $b$'s shape (out,): $G$ summed over
+#   the rows;
+# - the matrix product hands $X$ the gradient $G W$ and `h1` ($W^\top$, undone by the Permute step)
+#   $X^\top G$; their Jacobians are too big to print, so they show as shape, mean and norm.
+
+# %%
+print(tg.explain(loss))
 
 # %% [markdown]
 # ## Broadcasting in both directions

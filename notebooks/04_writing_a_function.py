@@ -156,7 +156,20 @@ print("gradient of w through your sigmoid:\n", w.grad.numpy())
 tg.draw_graph(score, show_grad=True)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(score) of score = sum(MySigmoid(w @ inputs)), through the learner's own Function -->
+# Your Function is one step of the trace like any built-in op. The formula column is the class's
+# `formula` attribute (every engine op declares one beside its backward; without it the trace says
+# none is declared); the value beside it is measured by running *your* backward on unit gradients,
+# so it shows $\sigma(z)(1 - \sigma(z))$ at each element only if your backward is right. In the
+# MatMul's formula the letter `y` stands for `inputs`: it needs no gradient, so it is no edge of
+# the graph and keeps the op's own letter. The trace runs the same steps as `backward()`, so the
+# gradient it ends with must be the engine's:
+
+# %%
+MySigmoid.formula = "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"
+trace = tg.explain(score)
+print(trace)
+(w_gradient,) = trace.grads
+print("the trace's gradient of w equals the engine's:", np.allclose(w_gradient, w.grad.numpy()))
 
 # %% [markdown]
 # ## Exercise 2: softmax cross-entropy

@@ -43,7 +43,14 @@ value.name = "f"
 tg.draw_graph(value, show_data=True)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(value) of f(p) = p[0]**2 / 20 + p[1]**2 at p = (-7, 2) -->
+# The gradient every optimizer below is fed, built by the chain rule. Each indexing step (GetItem)
+# sends its gradient back into a vector of $p$'s shape, zero at the element it did not select: $(0, 4)$
+# from $p_1^2$, $(-0.7, 0)$ from $p_0^2/20$. The last line adds them: $\nabla f = (-0.7, 4)$, steep
+# across the valley, shallow along it. (In the Pow and Div formulas `y` is the constant exponent 2
+# and the divisor 20: a constant is no tensor of the graph, so it keeps the op's own letter.)
+
+# %%
+print(tg.explain(value))
 
 # %% [markdown]
 # ## The four optimizers of the book, with its learning rates

@@ -84,7 +84,19 @@ with tg.graph.trace_modules(block) as trace:
 tg.draw_graph(block_out, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(block_out) of the sum of a Linear + BatchNorm1d block's output on a batch of 4 -->
+# The trace of that sum is long (BatchNorm is a dozen small ops) but has a lesson at each end. The
+# shift `beta` gets gradient 4 per unit (one per row of the batch), and everything else about 0:
+# each unit's standardised outputs sum to zero whatever the input, so the sum cannot depend on the
+# scale `gamma`, nor on the Linear layer. Watch how the zero comes about: the Linear's output is
+# used four times (a mean and a difference from it, once to normalise and once inside the
+# variance), so the last step's upstream is a FAN-OUT sum of four contributions, and they cancel
+# up to float32 rounding ($10^{-6}$ or less).
+
+# %%
+for name, parameter in zip(("W", "b", "gamma", "beta"), block.parameters()):
+    parameter.name = name
+block_out.name = "total"
+print(tg.explain(block_out))
 
 # %% [markdown]
 # Train a deep network (five hidden layers of 100 units) on scikit-learn's handwritten digits, with

@@ -88,7 +88,21 @@ with tg.graph.trace_modules(small) as trace:
 tg.draw_graph(regularised, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(regularised) of cross-entropy + (λ/2) Σ W² on two images (each weight gains λ W) -->
+# The trace of that loss: the first Add splits it into the penalty's branch (steps 1 to 7) and the
+# data's (steps 8 to 11). Look at the last lines: each weight's gradient is a sum of three
+# contributions, two from its square $W \cdot W$ (each $\frac{\lambda}{2} W$) and one from the
+# data, while a bias, which the penalty leaves out, has only the data's. The penalty's share is
+# exactly $\lambda W$:
+
+# %%
+for name, parameter in zip(("W1", "b1", "W2", "b2"), small.parameters()):
+    parameter.name = name
+regularised.name = "loss"
+trace = tg.explain(regularised)
+print(trace)
+W2_gradient = next(result for result in trace.inputs if result.operand.name == "W2")
+from_penalty = sum(trace[i].contributions[j] for i, j in W2_gradient.summed_from if trace[i].op == "Mul")
+print("the penalty's share of W2's gradient is λ W2:", np.allclose(from_penalty, 0.1 * small[2].weight.numpy()))
 
 # %% [markdown]
 # ## Three trainings on the same 300 images

@@ -131,7 +131,19 @@ with tg.graph.trace_modules(model) as trace:
 tg.draw_graph(sample_loss, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(sample_loss) of the CNN's cross-entropy on two digits (conv, pool, linear) -->
+# The trace, from the loss back to the filters. Follow the shapes: max-pooling hands back a
+# gradient with four times as many elements, (2, 8, 8, 8), and the same norm, because each window's
+# gradient goes to its one maximum and the other three get 0. The convolution is one matrix product
+# (`ConvProduct`): the filters reshaped to (8, 9) times `c`, the columns im2col made of the images
+# (they need no gradient, so `c` is no edge of the graph); the filters' gradient is reshaped back
+# to (8, 1, 3, 3). Most arrays here are too large to print and are summarised by shape, mean and
+# norm.
+
+# %%
+for name, parameter in zip(("filters", "filter_bias", "W", "b"), model.parameters()):
+    parameter.name = name
+sample_loss.name = "loss"
+print(tg.explain(sample_loss))
 
 # %%
 optimizer = optim.Adam(model.parameters(), lr=3e-3)

@@ -103,7 +103,23 @@ with tg.graph.trace_modules(model) as trace:
 tg.draw_graph(step_loss, trace=trace)
 
 # %% [markdown]
-# <!-- trace cell: tg.explain(step_loss) of the two-layer network's loss on three training digits -->
+# Its trace is the chain rule of notebook 5 again: cross-entropy's softmax minus one-hot, then each
+# Linear step hands its weight and bias a gradient of their own shape. What the search tunes acts
+# on exactly these arrays: an SGD step moves each weight by lr $\times$ its gradient, and weight
+# decay adds $\lambda W$ to the gradient. Compare the sizes printed below: $W_1$'s norm is about
+# 14 (He's initialisation) and its gradient's below 1, so with lr $= 10^{-4}$ a step changes $W_1$
+# by less than a hundred-thousandth of its size and a few epochs learn nothing; even the largest
+# decay tried, $\lambda = 10^{-2}$, adds a term of norm only $\lambda |W_1| \approx 0.14$.
+
+# %%
+for name, parameter in zip(("W1", "b1", "W2", "b2"), model.parameters()):
+    parameter.name = name
+step_loss.name = "loss"
+trace = tg.explain(step_loss)
+print(trace)
+for result in trace.inputs:
+    print(f"{result.operand.name}: |gradient| {np.linalg.norm(result.grad):.3g}, "
+          f"|weights| {np.linalg.norm(result.tensor.numpy()):.3g}")
 
 # %% [markdown]
 # ## The same search with scikit-learn
