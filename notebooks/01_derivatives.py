@@ -120,9 +120,7 @@ tg.draw_graph(y, show_data=True, show_grad=True)
 # `tg.explain(y)` replays that backward pass step by step. Read the last line first: $x$ is used
 # twice (in $2x^2$ and in $3x$), so its gradient is the sum of two contributions, 3 from step 1
 # and $2 \cdot 2x = 4$ from steps 2 and 3: $3 + 4 = 7$. The constants 2 and 3 are not tensors of the
-# graph, so the formulas keep the op's own letters for them: step 1 is a product's rule
-# d(x * y)/dy = x with our `x` put in for y, and the letter x left standing for the constant 3.
-# The value column gives the number: 3.
+# graph (nothing flows back to them), so the formulas show them as numbers: d(3 * x)/dx = 3.
 
 # %%
 trace = tg.explain(y)

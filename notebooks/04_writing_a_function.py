@@ -159,10 +159,10 @@ tg.draw_graph(score, show_grad=True)
 # Your Function is one step of the trace like any built-in op. The formula column is the class's
 # `formula` attribute (every engine op declares one beside its backward; without it the trace says
 # none is declared); the value beside it is measured by running *your* backward on unit gradients,
-# so it shows $\sigma(z)(1 - \sigma(z))$ at each element only if your backward is right. In the
-# MatMul's formula the letter `y` stands for `inputs`: it needs no gradient, so it is no edge of
-# the graph and keeps the op's own letter. The trace runs the same steps as `backward()`, so the
-# gradient it ends with must be the engine's:
+# so it shows $\sigma(z)(1 - \sigma(z))$ at each element only if your backward is right. The
+# MatMul's formula names `inputs`, which needs no gradient: it is data, not an edge the gradient
+# flows along. The trace runs the same steps as `backward()`, so the gradient it ends with must be
+# the engine's:
 
 # %%
 MySigmoid.formula = "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"

@@ -46,8 +46,8 @@ tg.draw_graph(value, show_data=True)
 # The gradient every optimizer below is fed, built by the chain rule. Each indexing step (GetItem)
 # sends its gradient back into a vector of $p$'s shape, zero at the element it did not select: $(0, 4)$
 # from $p_1^2$, $(-0.7, 0)$ from $p_0^2/20$. The last line adds them: $\nabla f = (-0.7, 4)$, steep
-# across the valley, shallow along it. (In the Pow and Div formulas `y` is the constant exponent 2
-# and the divisor 20: a constant is no tensor of the graph, so it keeps the op's own letter.)
+# across the valley, shallow along it. (The exponent 2 and the divisor 20 are constants: the
+# formulas show them as numbers, and no gradient flows back to them.)
 
 # %%
 print(tg.explain(value))

@@ -256,3 +256,13 @@ def test_a_non_scalar_output_needs_a_gradient():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="explain: .*shape \\(2,\\).*gradient="):
         explain(x * 2)
+
+
+def test_inputs_that_need_no_gradient_are_named_by_value_or_name_in_formulas():
+    x = tg.tensor(2.0, requires_grad=True, name="x")
+    data = tg.tensor([[1.0, 2.0]], name="inputs")
+    w = tg.tensor([[0.5], [0.1]], requires_grad=True, name="w")
+    formulas = [f for step in tg.explain(3 * x + x ** 2) for f in step.local_formulas]
+    assert "d(3 * x)/dx = 3" in formulas and "d x**2/dx = 2 * x**(2 - 1)" in formulas
+    formulas = [f for step in tg.explain((data @ w).sum()) for f in step.local_formulas]
+    assert any(f.startswith("d(inputs @ w)/dw = inputs") for f in formulas)

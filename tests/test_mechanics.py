@@ -874,3 +874,13 @@ def test_a_parameter_indexed_every_step_does_not_keep_its_dead_views():
         (w[0] * 2.0).sum().backward()
     assert len(tg.autograd.versions.live_views(w)) == 0
     assert len(getattr(w, "_views", ())) == 0  # the record of views shrinks with them (no growth per step)
+
+
+def test_two_inputs_sharing_one_array_keep_their_own_second_order_gradients():
+    x, w = tg.tensor([1.0, 2.0]), tg.tensor([3.0, 5.0])
+    a, b = x.detach().requires_grad_(), x.detach().requires_grad_()  # one ndarray, two leaves
+    ga, gb = tg.grad((a * b * w).sum(), [a, b], create_graph=True)  # d/da = b w, d/db = a w
+    np.testing.assert_array_equal(ga.numpy(), [3.0, 10.0])
+    second_a, second_b = tg.grad(ga.sum(), [a, b], allow_unused=True)  # d(sum b w)/da = 0, /db = w
+    assert second_a is None
+    np.testing.assert_array_equal(second_b.numpy(), [3.0, 5.0])

@@ -201,7 +201,8 @@ def _steps(order: list[Node], found: dict, names: _Names) -> tuple[list[Step], d
         contributions = input_gradients(node, upstream)
         edges = _edges(node)
         slots = [k for k, parent in enumerate(node.parents) if parent is not None]
-        positional = [None if p is None else names.operand(p).name for p in node.parents]
+        positional = [_constant_label(node, k, names) if p is None else names.operand(p).name
+                      for k, p in enumerate(node.parents)]
         for j, parent in enumerate(edges):
             summed.setdefault(parent, []).append((i, j))
         steps.append(Step(
@@ -217,6 +218,19 @@ def _steps(order: list[Node], found: dict, names: _Names) -> tuple[list[Step], d
 def _edges(node: Node) -> tuple:
     """The inputs gradients flow to (nodes or leaf tensors), in positional order."""
     return tuple(p for p in node.parents if p is not None)
+
+
+def _constant_label(node: Node, k: int, names: _Names) -> str:
+    """How a formula names input `k`, which needs no gradient (data or a constant): its tensor's
+    name, or its value when it is a single number, read from what forward saved (held in input
+    order by the ops with such inputs); `const` when the node did not keep it."""
+    saved = node.saved_values
+    value = saved[k] if len(saved) >= len(node.parents) else None  # the inputs first, then extras
+    if isinstance(value, Tensor):
+        return names.operand(value).name if value in names.names or value.name else "const"
+    if isinstance(value, (int, float, np.ndarray, np.generic)) and np.size(value) == 1:
+        return f"{float(np.reshape(value, -1)[0]):g}"
+    return "const"
 
 
 def _formula(node: Node) -> str:

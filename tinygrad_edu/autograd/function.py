@@ -172,12 +172,18 @@ class Node:
                     value = OUTPUT
                     wrap = True
                 else:
-                    for a in args:
-                        if isinstance(a, Tensor) and a._data is value:
-                            value = a
-                            break
+                    # the input at the same position first: two inputs may share one array
+                    # (x.detach() twice), and each must get its own gradient
+                    same_place = args[i] if i < len(args) else None
+                    if isinstance(same_place, Tensor) and same_place._data is value:
+                        value = same_place
                     else:
-                        wrap = True
+                        for a in args:
+                            if isinstance(a, Tensor) and a._data is value:
+                                value = a
+                                break
+                        else:
+                            wrap = True
                 if resolved is None:
                     resolved = list(saved)
                 resolved[i] = value
