@@ -59,7 +59,8 @@ def _walk(roots: Sequence[Tensor], root_grads: list[Tensor], retain_graph: bool,
         for parent, g in zip(edges, input_grads) if type(edges) is tuple else ((edges, input_grads[node._edge_index]),):
             if parent is None:
                 continue
-            if g is not None and (type(g) is not Tensor or g._data.shape != parent.shape
+            if g is not None and (type(g) is not Tensor  # a leaf's shape read off its array: no Size made
+                                  or g._data.shape != (parent.shape if type(parent) is Node else parent._data.shape)
                                   or (g._data.dtype is not parent.dtype and g._data.dtype != parent.dtype)):
                 g = _fit_to_input(g, parent, node)
             if type(parent) is not Node:  # a leaf: its gradient is summed over the whole pass
@@ -228,7 +229,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, op: str) -
                     f"{op}: gradient can be created implicitly only for scalar outputs, this output "
                     f"has shape {root.shape}; call .sum() first or pass a gradient of that shape"
                 )
-            g = Tensor._make(np.ones(root.shape, dtype=root.dtype))
+            g = Tensor._make(np.ones(root._data.shape, dtype=root.dtype))
         else:
             g = g if isinstance(g, Tensor) else Tensor(g, dtype=root.dtype)
             if g.shape != root.shape:

@@ -11,6 +11,7 @@ This is the one file of the core where fast-path tricks live; each says what it 
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -268,6 +269,8 @@ class Function:
                 cls.forward = staticmethod(_on_tensors(cls.__dict__["forward"]))
             if "backward" in cls.__dict__:
                 cls.backward = staticmethod(_grads_per_output(cls.__dict__["backward"]))
+            if "apply" not in cls.__dict__:
+                cls.apply = classmethod(_apply_with_outputs)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -318,10 +321,6 @@ class Function:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as err:
             raise _op_error(cls, err, arrays) from None
-        outputs = None
-        if type(raw) is tuple:  # a user's Function with several outputs: one node, one packed array
-            outputs = SeveralOutputs(raw)
-            raw = outputs.packed
         # The output, built here once for both paths: PyTorch's dtype, the anomaly check, the node.
         out = raw if type(raw) is np.ndarray else np.asarray(raw)
         dtype = out.dtype
@@ -339,7 +338,7 @@ class Function:
         if ctx is _NO_GRAD_CTX:
             t.grad_fn = None
             t._requires_grad = False
-            return t if outputs is None else outputs.unpack(t)
+            return t
         if dtype.kind != "f":
             raise TypeError(f"{cls.__name__}: a differentiable op must return floats, got {dtype}")
         t.grad_fn = ctx
@@ -348,9 +347,6 @@ class Function:
         ctx.dtype = dtype
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
-        if outputs is not None:
-            ctx._outputs = outputs
-            return outputs.unpack(t)
         return t
 
 
@@ -405,13 +401,30 @@ def _on_tensors(forward: Any) -> Any:
         saved = getattr(ctx, "_saved", None)
         if saved:
             ctx._saved = tuple(v._data if isinstance(v, Tensor) else v for v in saved)
-        if isinstance(out, tuple):
-            return tuple(o._data if isinstance(o, Tensor) else o for o in out)
+        if isinstance(out, tuple):  # several outputs: one packed array, the layout left for apply
+            _layouts.last = SeveralOutputs(out)
+            return _layouts.last.packed
         return out._data if isinstance(out, Tensor) else out
 
     forward_on_tensors.__doc__ = function.__doc__
     forward_on_tensors.__wrapped__ = function
     return forward_on_tensors
+
+
+_layouts = threading.local()  # `last`: the layout of the user forward that just returned several outputs
+
+
+def _apply_with_outputs(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """`apply` of a user's Function: the engine's, then, when forward returned several outputs,
+    the packed tensor handed out as one tensor per output (the node keeps the layout for backward)."""
+    packed = Function.apply.__func__(cls, *args, **kwargs)
+    outputs = getattr(_layouts, "last", None)
+    if outputs is None:
+        return packed
+    _layouts.last = None
+    if packed.grad_fn is not None:
+        packed.grad_fn._outputs = outputs
+    return outputs.unpack(packed)
 
 
 def _grads_per_output(backward: Any) -> Any:

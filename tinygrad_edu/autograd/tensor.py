@@ -32,6 +32,8 @@ class RemovableHandle:
 class Size(tuple):
     """A shape, as PyTorch's `torch.Size`: a tuple that also knows its number of elements."""
 
+    __slots__ = ()  # no per-instance dict: a Size costs what a tuple costs
+
     def numel(self) -> int:
         return math.prod(self)
 

@@ -8,6 +8,13 @@ from typing import Any
 import numpy as np
 
 
+def shape_of(x: Any) -> tuple:
+    """The shape of a tensor (read from its array: a plain tuple, the cheapest way in an op's
+    argument checks) or of anything NumPy can make an array of."""
+    data = getattr(x, "_data", None)
+    return data.shape if data is not None else np.shape(x)
+
+
 def norm_axis(axis: Any, ndim: int, op: str) -> Any:
     """Validate and normalise an axis argument: None, an int or a tuple of distinct ints."""
     if axis is None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .axes import shape_of
 from .indexing import IndexAdd, getitem
 
 
@@ -43,13 +44,9 @@ class MatMul(Function):
         return gx, gy
 
 
-def _shape_of(x: Any) -> tuple:
-    return x.shape if isinstance(x, Tensor) else np.shape(x)
-
-
 def matmul(x: Any, y: Any) -> Tensor:
     """Matrix product with NumPy's rules: 1-D vectors, 2-D matrices, broadcast batches."""
-    xs, ys = _shape_of(x), _shape_of(y)
+    xs, ys = shape_of(x), shape_of(y)
     if len(xs) == 0 or len(ys) == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {xs} and {ys}")
     if xs[-1] != ys[-2 if len(ys) > 1 else -1]:
@@ -63,8 +60,8 @@ def matmul(x: Any, y: Any) -> Tensor:
 
 def dot(x: Any, y: Any) -> Tensor:
     """Inner product of two 1-D tensors (matrix product for 2-D, as np.dot)."""
-    if len(_shape_of(x)) > 2 or len(_shape_of(y)) > 2:
-        raise ValueError(f"dot: expects 1-D or 2-D tensors, got shapes {_shape_of(x)} and {_shape_of(y)}; use matmul")
+    if len(shape_of(x)) > 2 or len(shape_of(y)) > 2:
+        raise ValueError(f"dot: expects 1-D or 2-D tensors, got shapes {shape_of(x)} and {shape_of(y)}; use matmul")
     return matmul(x, y)
 
 

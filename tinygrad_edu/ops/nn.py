@@ -11,7 +11,7 @@ from .. import random
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from .axes import norm_axis
+from .axes import norm_axis, shape_of
 from .linalg import MatMul
 from .reduce import Sum
 from .shape import Permute
@@ -104,7 +104,7 @@ class Linear(Function):
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map y = x W^T + b over the last axis of `x`."""
-    x_shape, w_shape = x.shape, weight.shape
+    x_shape, w_shape = shape_of(x), shape_of(weight)
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(
             f"linear: input of shape {x_shape} does not fit weight of shape {w_shape}; the input's last "
@@ -173,12 +173,13 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index:
                   reduction: str = "mean") -> Tensor:
     """Fused softmax cross-entropy for logits (N, C) and integer class indices (N,)."""
     target = np.asarray(target._data if isinstance(target, Tensor) else target)
-    if logits.ndim != 2 or target.shape != logits.shape[:1] or target.dtype.kind not in "iu":
+    logits_shape = shape_of(logits)
+    if len(logits_shape) != 2 or target.shape != logits_shape[:1] or target.dtype.kind not in "iu":
         raise ValueError(
             f"cross_entropy: expects logits (N, C) and integer targets (N,), got logits {logits.shape} and "
             f"targets {target.shape} {target.dtype} (expected target shape {logits.shape[:1]})"
         )
-    n_classes = logits.shape[1]
+    n_classes = logits_shape[1]
     if target.size:
         low, high = target.min(), target.max()
         if low < 0 or high >= n_classes:  # only ignore_index may lie outside the classes
