@@ -240,3 +240,10 @@ def test_reading_grad_of_a_non_leaf_warns_as_pytorch():
         assert y.grad is None and x.grad is None  # retained, and a leaf: no warning
         y.sum().backward()
         np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
+
+
+def test_data_of_a_tensor_that_requires_grad_must_stay_float():
+    p = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="must hold floats"):  # as PyTorch refuses
+        p.data = tg.tensor([1, 2])
+    np.testing.assert_array_equal(p.numpy(), [1.0, 2.0])  # nothing lost

@@ -108,7 +108,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = value._data if isinstance(value, Tensor) else as_array(value, None)
+        array = value._data if isinstance(value, Tensor) else as_array(value, None)
+        if self._requires_grad and array.dtype.kind != "f":
+            raise RuntimeError(f"data: a tensor that requires grad must hold floats, got {array.dtype}; "
+                               "convert the new values with .float() first")
+        self._data = array
 
     @property
     def grad(self) -> Tensor | None:

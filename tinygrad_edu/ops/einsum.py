@@ -155,6 +155,8 @@ def _parse(equation: str, shapes: Sequence[tuple]) -> tuple[list[str], str]:
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation as `torch.einsum`: `einsum("bij,bjk->bik", a, b)`; the operands may also
     come as one list (`einsum("ij,jk", [a, b])`)."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string such as 'ij,jk->ik', got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     shapes = [x.shape if isinstance(x, Tensor) else np.shape(x) for x in operands]
