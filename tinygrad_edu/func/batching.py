@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..methods import NUMPY_UFUNCS, TENSOR_METHODS
+from ..ops.axes import array_of
 from .batched import BatchedTensor, BatchingRuleError, physical, union_levels, wrap
 
 ELEMENTWISE = (
@@ -249,7 +250,7 @@ def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
     aranges = tuple(np.arange(sizes[level]).reshape((-1,) + (1,) * (len(levels) - k - 1 + width))
                     for k, level in enumerate(levels))
     physical_index = tuple(physical(i, levels, width)._data if isinstance(i, BatchedTensor) else
-                           np.asarray(i._data if isinstance(i, Tensor) else i) for i in leading)
+                           array_of(i) for i in leading)
     return BatchedTensor(value[aranges + physical_index + index[count:]], levels)
 
 
@@ -264,7 +265,7 @@ def gather(x: Any, axis: int, index: Any) -> BatchedTensor:
     if isinstance(index, BatchedTensor):
         idx = physical(index, levels)._data
     else:
-        idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+        idx = array_of(index)
         idx = idx.reshape((1,) * len(levels) + idx.shape)
     idx = np.broadcast_to(idx, batch + tuple(index.shape))
     return BatchedTensor(value.gather(_shift(axis, len(levels), x.ndim, "gather"), idx), levels)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .axes import array_of
 from .elementwise import where
 
 
@@ -86,14 +87,14 @@ class Pow(Function):
                 gx = g * 0.0 if y == 0 else g * y * x ** (y - 1)
             else:
                 gx = g * y * x ** (y - 1)
-                singular = (y._data == 0) & (np.asarray(x._data if isinstance(x, Tensor) else x) == 0)
+                singular = (y._data == 0) & (array_of(x) == 0)
                 if np.any(singular):
                     gx = where(singular, 0.0, gx)
         if need_y:  # at x = 0 with y >= 0 the limit is 0, not 0 * log(0)
-            x_data = x._data if isinstance(x, Tensor) else np.asarray(x)
+            x_data = array_of(x)
             log_x = x.log() if isinstance(x, Tensor) else np.log(x)
             gy = g * out * log_x
-            at_zero = (x_data == 0) & (np.asarray(y._data if isinstance(y, Tensor) else y) >= 0)
+            at_zero = (x_data == 0) & (array_of(y) >= 0)
             if np.any(at_zero):
                 gy = where(at_zero, 0.0, gy)
         return gx, gy

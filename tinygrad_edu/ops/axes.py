@@ -15,6 +15,12 @@ def shape_of(x: Any) -> tuple:
     return data.shape if data is not None else np.shape(x)
 
 
+def array_of(x: Any) -> np.ndarray:
+    """The array behind an operand: a tensor's own array, or anything else as NumPy makes it one
+    (index arrays, masks, targets and weights that ops take as tensors or as plain data)."""
+    return np.asarray(getattr(x, "_data", x))
+
+
 def norm_axis(axis: Any, ndim: int, op: str) -> Any:
     """Validate and normalise an axis argument: None, an int or a tuple of distinct ints."""
     if axis is None:

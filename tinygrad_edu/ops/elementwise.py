@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .axes import array_of
 
 _erf_per_element = np.frompyfunc(math.erf, 1, 1)
 
@@ -320,9 +321,9 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Tensor | tuple:
     """Elements of `x` where `condition` holds, else of `y` (gradients flow to both). With the
     condition alone, the indices where it holds (as `nonzero(as_tuple=True)`)."""
     if x is None and y is None:
-        cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+        cond = array_of(condition)
         return tuple(Tensor._make(i) for i in np.nonzero(cond))
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = array_of(condition)
     if cond.dtype != np.bool_:
         cond = cond != 0
     return Where.apply(cond, x, y)

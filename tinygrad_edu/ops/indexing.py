@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
-from .axes import norm_axis, pick_axis
+from .axes import array_of, norm_axis, pick_axis
 from .elementwise import maximum, minimum
 from .reduce import amax, amin
 
@@ -120,7 +120,7 @@ def describe_index(index: tuple) -> str:
 
 def gather(x: Tensor, axis: int, index: Any) -> Tensor:
     """PyTorch's gather: out[i][j] = x[index[i][j]][j] for axis 0 (index has x's number of dims)."""
-    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    idx = array_of(index)
     axis = norm_axis(axis, x.ndim, "gather")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {idx.dtype}")
@@ -137,7 +137,7 @@ def gather(x: Tensor, axis: int, index: Any) -> Tensor:
 
 def index_select(x: Tensor, axis: int, index: Any) -> Tensor:
     """Select entries of `axis` by a 1-D integer index (repeats allowed)."""
-    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    idx = array_of(index)
     axis = norm_axis(axis, x.ndim, "index_select")
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} {idx.dtype}")
@@ -156,7 +156,7 @@ def _check_range(idx: np.ndarray, x: Tensor, axis: int, op: str) -> None:
 
 def masked_select(x: Tensor, mask: Any) -> Tensor:
     """The entries where `mask` (broadcast to x's shape) is true, as a vector."""
-    mask = np.broadcast_to(mask._data if isinstance(mask, Tensor) else np.asarray(mask), x.shape)
+    mask = np.broadcast_to(array_of(mask), x.shape)
     return getitem(x, mask)
 
 

@@ -20,6 +20,7 @@ from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import base_of, live_views, note_inplace_write
 from .. import random
+from .axes import array_of
 from .arithmetic import Add, Div, Mul, Pow, Sub
 from .elementwise import clip, masked_fill
 from .indexing import GetItem, IndexAdd, normalize_index, describe_index, getitem, split_ints_first
@@ -266,7 +267,7 @@ def copy_(x: Tensor, src: Any) -> Tensor:
 
 def _scatter_positions(x: Tensor, dim: int, index: Any, op: str) -> tuple:
     """The index tuple that `scatter` writes: `index` replaces the coordinate along `dim`."""
-    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    idx = array_of(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: the index must be an integer tensor (int64), got {idx.dtype}")
     if idx.ndim == 0 and x.ndim == 1:  # PyTorch treats a 0-d index of a vector as one position
@@ -311,7 +312,7 @@ def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = No
 def index_add_(x: Tensor, dim: int, index: Any, source: Tensor, *, alpha: float = 1) -> Tensor:
     """x[..., index[i], ...] += alpha * source[..., i, ...] along `dim`, in place, adding where an
     index repeats (an embedding table's gradient: `dC.index_add_(0, X.view(-1), demb)`)."""
-    idx = np.asarray(index._data if isinstance(index, Tensor) else index)
+    idx = array_of(index)
     if idx.dtype.kind not in "iu" or idx.ndim > 1:
         raise RuntimeError(f"index_add_: the index must be a 1-D integer tensor, got {idx.dtype} of shape {idx.shape}")
     axis = dim + x.ndim if -x.ndim <= dim < 0 else dim

@@ -11,7 +11,7 @@ from .. import random
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from .axes import norm_axis, shape_of
+from .axes import array_of, norm_axis, shape_of
 from .linalg import MatMul
 from .reduce import Sum
 from .shape import Permute
@@ -172,7 +172,7 @@ class CrossEntropy(Function):
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean") -> Tensor:
     """Fused softmax cross-entropy for logits (N, C) and integer class indices (N,)."""
-    target = np.asarray(target._data if isinstance(target, Tensor) else target)
+    target = array_of(target)
     logits_shape = shape_of(logits)
     if len(logits_shape) != 2 or target.shape != logits_shape[:1] or target.dtype.kind not in "iu":
         raise ValueError(
@@ -191,7 +191,7 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index:
             ignore_index = None  # no target is ignored
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    weight_array = None if weight is None else np.asarray(weight._data if isinstance(weight, Tensor) else weight)
+    weight_array = None if weight is None else array_of(weight)
     return CrossEntropy.apply(logits, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction)
 
 

@@ -14,7 +14,7 @@ from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
 from ..device import check_device, is_device
-from .axes import norm_axis, pick_axis, shape_arg
+from .axes import array_of, norm_axis, pick_axis, shape_arg
 from .indexing import getitem, index_select
 
 
@@ -333,7 +333,7 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None, *, axis: 
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = norm_axis(axis, x.ndim, "repeat_interleave")
-    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
+    counts = array_of(repeats)
     if (counts < 0).any():
         raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats!r}")
     try:
