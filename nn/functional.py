@@ -13,6 +13,7 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
+from tinygrad_edu.ops.axes import element_values
 
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401 (F.max_pool2d...)
 
@@ -198,19 +199,19 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Ten
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Rows of `weight` picked by integer indices; the row `padding_idx` receives no gradient."""
-    index = np.asarray(input)
+    index = input if isinstance(input, Tensor) else np.asarray(input)  # a tensor as it is: vmap may batch it
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     num = weight.shape[0]
-    if index.size and (index.min() < 0 or index.max() >= num):
-        bad = index[(index < 0) | (index >= num)].flat[0]
+    values = element_values(index)
+    if values.size and (values.min() < 0 or values.max() >= num):
+        bad = values[(values < 0) | (values >= num)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings (valid: 0..{num - 1})")
     out = weight[index]
     if padding_idx is not None:
         padding_idx = padding_idx % num
-        is_pad = (index == padding_idx)[..., None]
-        if is_pad.any():
-            out = tg.where(is_pad, weight.detach()[index], out)
+        if (values == padding_idx).any():
+            out = tg.where((index == padding_idx)[..., None], weight.detach()[index], out)
     return out
 
 
@@ -331,21 +332,21 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_in
         raise ValueError(f"nll_loss: target of shape {target.shape} does not fit input of shape {input.shape} "
                          f"(expected target shape {expected})")
     n_classes = input.shape[class_dim]
-    labels = target.numpy()
-    keep = labels != ignore_index
-    bad = keep & ((labels < 0) | (labels >= n_classes))
+    labels = element_values(target)  # (under vmap: every sample's labels)
+    bad = (labels != ignore_index) & ((labels < 0) | (labels >= n_classes))
     if bad.any():
         raise IndexError(f"nll_loss: target {labels[bad].flat[0]} is out of bounds for {n_classes} classes "
                          f"(valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
-    safe = np.where(keep, labels, 0)
-    picked = input.gather(class_dim, np.expand_dims(safe, class_dim)).squeeze(class_dim)
+    keep = target != ignore_index  # tensor ops from here on, so that a batched target batches
+    safe = tg.where(keep, target, 0)
+    picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
     if weight is not None:
         weight = _as_tensor(weight)
         if weight.shape != (n_classes,):
             raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {weight.shape}")
         sample_weight = weight.detach()[safe] * keep
     else:
-        sample_weight = Tensor(keep.astype(input.dtype))
+        sample_weight = keep.astype(input.dtype)
     loss = -picked * sample_weight
     if reduction == "mean":
         return loss.sum() / sample_weight.sum()
@@ -358,7 +359,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     target = _as_tensor(target)
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
-    if input.size and (input.detach().numpy().min() < 0 or input.detach().numpy().max() > 1):
+    probabilities = element_values(input)
+    if probabilities.size and (probabilities.min() < 0 or probabilities.max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; "
                          "apply sigmoid first or use binary_cross_entropy_with_logits")
     loss = tg.ops.binary_cross_entropy(input, target)

@@ -315,9 +315,9 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0.0
 
     def forward(self, input: Any) -> Tensor:
-        index = np.asarray(input)
-        if index.dtype.kind not in "iu":
-            raise TypeError(f"{self!r} expects integer indices, got dtype {index.dtype}")
+        dtype = input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype
+        if dtype.kind not in "iu":
+            raise TypeError(f"{self!r} expects integer indices, got dtype {dtype}")
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:

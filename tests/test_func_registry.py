@@ -11,8 +11,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import func
 from tinygrad_edu.opinfo import REGISTRY, all_cases, bind, make_inputs
 
-# ops written with functional forms (tg.where, tg.max_pool2d) run once per basis vector under the
-# Jacobians' vmap, with a warning that is expected here
+# in-place writes and boolean masks (setitem, scatter, index_add, x[mask]) run once per basis vector
+# under the Jacobians' vmap, with a warning that is expected here (tests/test_func_op_rules.py)
 pytestmark = pytest.mark.filterwarnings("ignore::tinygrad_edu.func.BatchingFallbackWarning")
 EPS = 1e-6
 TWICE_DIFFERENTIABLE = [info for info in REGISTRY if info.second_order and info.name != "dropout"]

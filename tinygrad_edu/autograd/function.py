@@ -11,6 +11,7 @@ This is the one file of the core where fast-path tricks live; each says what it 
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Sequence
 
@@ -30,6 +31,13 @@ _NEEDS: dict[tuple, tuple] = {}  # needs_input_grad patterns seen so far, one tu
 _NEEDS_UNARY = (True,)
 _NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, True)
 _SAVED_OUTPUT_ONLY = (OUTPUT,)  # what ops that save only their output (exp, tanh, sigmoid) keep
+
+
+class BatchedOperandError(NotImplementedError):
+    """Raised by a tensor standing for a batch of tensors (vmap's BatchedTensor) asked for its one
+    array; `Function.apply` then runs the op by `apply_batched`. `batch`: the tensor of all samples."""
+
+    batch: Tensor | None = None
 
 
 class _NoGradContext:
@@ -281,6 +289,11 @@ class Function:
         raise NotImplementedError
 
     @classmethod
+    def apply_batched(cls, *args: Any, **kwargs: Any) -> Any:
+        """The op on vmap's batched tensors: tinygrad_edu.func installs its rules here (above the core)."""
+        raise BatchedOperandError(f"{cls.__name__}: an input is a batched tensor, and no batching rule is installed")
+
+    @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on the inputs' arrays and return the output tensor; when some input requires
         grad (and grad mode is on), record a Node first: the ctx forward and backward receive."""
@@ -289,31 +302,34 @@ class Function:
         # The inputs' arrays and, when recording, the node's links to its inputs. One- and two-input
         # ops, nearly all calls, are written out here: no loop and no further call (each Python call
         # costs about as much as the rest of this bookkeeping).
-        if len(args) == 2:
-            a, b = args
-            a_is_tensor = isinstance(a, Tensor)
-            b_is_tensor = isinstance(b, Tensor)
-            arrays = [a._data if a_is_tensor else a, b._data if b_is_tensor else b]
-            if recording:
-                a_needs = a_is_tensor and a._requires_grad
-                b_needs = b_is_tensor and b._requires_grad
-                if a_needs or b_needs:
+        try:
+            if len(args) == 2:
+                a, b = args
+                a_is_tensor = isinstance(a, Tensor)
+                b_is_tensor = isinstance(b, Tensor)
+                arrays = [a._data if a_is_tensor else a, b._data if b_is_tensor else b]
+                if recording:
+                    a_needs = a_is_tensor and a._requires_grad
+                    b_needs = b_is_tensor and b._requires_grad
+                    if a_needs or b_needs:
+                        ctx = _new_object(Node)
+                        if not b_needs:
+                            ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_FIRST
+                        elif not a_needs:
+                            ctx._edges, ctx._edge_index, ctx.needs_input_grad = b.grad_fn or b, 1, _NEEDS_SECOND
+                        else:
+                            ctx._edges, ctx.needs_input_grad = (a.grad_fn or a, b.grad_fn or b), _NEEDS_BOTH
+            elif len(args) == 1:
+                a = args[0]
+                a_is_tensor = isinstance(a, Tensor)
+                arrays = [a._data if a_is_tensor else a]
+                if recording and a_is_tensor and a._requires_grad:
                     ctx = _new_object(Node)
-                    if not b_needs:
-                        ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_FIRST
-                    elif not a_needs:
-                        ctx._edges, ctx._edge_index, ctx.needs_input_grad = b.grad_fn or b, 1, _NEEDS_SECOND
-                    else:
-                        ctx._edges, ctx.needs_input_grad = (a.grad_fn or a, b.grad_fn or b), _NEEDS_BOTH
-        elif len(args) == 1:
-            a = args[0]
-            a_is_tensor = isinstance(a, Tensor)
-            arrays = [a._data if a_is_tensor else a]
-            if recording and a_is_tensor and a._requires_grad:
-                ctx = _new_object(Node)
-                ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
-        else:  # no or three or more inputs (linear, conv, cat): one loop
-            arrays, ctx = _link_many(args, recording)
+                    ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
+            else:  # no or three or more inputs (linear, conv, cat): one loop
+                arrays, ctx = _link_many(args, recording)
+        except BatchedOperandError:  # an input is vmap's batch of tensors: the op runs on the whole batch
+            return cls.apply_batched(*args, **kwargs)
         if ctx is not _NO_GRAD_CTX:
             ctx.op = cls
             ctx._saved = None
@@ -473,8 +489,8 @@ def _link_many(args: tuple, recording: bool) -> tuple[list, Any]:
 def _op_error(cls: type, err: Exception, arrays: list) -> Exception:
     """Re-raise a NumPy error from an op's forward with the op's name and the input shapes."""
     message = str(err)
-    if message.startswith(cls.__name__ + ":"):
-        return err
+    if message.startswith((cls.__name__ + ":", re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower() + ":")):
+        return err  # the op's own message, naming it (CrossEntropy or cross_entropy)
     shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in arrays)
     message = f"{cls.__name__}: {message} (input shapes: {shapes})"
     try:

@@ -57,7 +57,11 @@ def mark_view(view: Any, base: Any, kind: str, arg: Any) -> Any:
     """Remember that `view` shares `base`'s memory, made by `kind` "index" (with index `arg`),
     "reshape" or "permute" (with axes `arg`); a copy (advanced indexing, a reshape that had to
     copy) is not a view and is left alone. Returns `view`."""
-    if view is not base and memory_owner(view._data) is memory_owner(base._data):
+    try:
+        shared = view is not base and memory_owner(view._data) is memory_owner(base._data)
+    except NotImplementedError:  # vmap's batched tensors hold no one array (function.BatchedOperandError)
+        return view
+    if shared:
         view._view_of = (base, kind, arg)
         views = getattr(base, "_views", None)
         if views is None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.function import BatchedOperandError
 
 
 class _Levels(threading.local):
@@ -34,8 +35,17 @@ def active_levels() -> list[tuple[int, int]]:
     return list(LEVELS.active)
 
 
-class BatchingRuleError(NotImplementedError):
-    """An operation reached a batched tensor and has no batching rule."""
+class BatchingRuleError(BatchedOperandError):
+    """An operation reached a batched tensor and has no batching rule. Raised by code that reads a
+    batched tensor's array (a Function's call is caught on the way and batched by its rule); the
+    message, naming the function the user called, is worked out only when it is shown."""
+
+    def __init__(self, message: str | None = None, frame: Any = None, batch: Tensor | None = None) -> None:
+        super().__init__(message)
+        self.frame, self.batch = frame, batch
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args[0] is not None else no_rule_message(_caller_outside_func(self.frame))
 
 
 class BatchingFallbackWarning(UserWarning):
@@ -52,8 +62,8 @@ class BatchedTensor(Tensor):
         self.levels = levels
 
     @property
-    def _data(self) -> np.ndarray:  # Function.apply reads the array: an op without a batching rule
-        raise BatchingRuleError(no_rule_message(_caller_outside_func()))
+    def _data(self) -> np.ndarray:  # no one array: Function.apply batches the op, other readers fall back
+        raise BatchingRuleError(frame=sys._getframe(1), batch=self.value)
 
     data = _data  # so does code that asks for `.data`
 
@@ -84,6 +94,10 @@ class BatchedTensor(Tensor):
         return self.value.requires_grad
 
     @property
+    def _requires_grad(self) -> bool:  # read by the engine next to `_data` (numpy(), __array__)
+        return self.value._requires_grad
+
+    @property
     def grad_fn(self) -> Any:
         return self.value.grad_fn
 
@@ -104,15 +118,14 @@ class BatchedTensor(Tensor):
 
 
 def no_rule_message(op: str) -> str:
-    return (f"vmap: {op} has no batching rule (Tensor methods and operators such as x.exp(), x @ w, x.sum(1) "
-            "batch, see tinygrad_edu.func.BATCHING_RULES; functional forms such as tg.exp(x) and F.linear do not)")
+    return (f"vmap: {op} has no batching rule: it reads a batched tensor's values (Tensor methods and the "
+            "engine's ops batch, see tinygrad_edu.func.BATCHING_RULES and OP_RULES)")
 
 
-def _caller_outside_func() -> str:
-    """The name of the outermost tinygrad_edu function in the current call chain (the one the
-    user's code called, `conv2d` rather than `Unfold.apply`; a module's `linear` rather than its
+def _caller_outside_func(frame: Any) -> str:
+    """The name of the outermost tinygrad_edu function in the call chain of `frame` (the one the
+    user's code called, `nll_loss` rather than `numpy`; a module's `linear` rather than its
     `__call__`), for the error of an op without a batching rule."""
-    frame = sys._getframe(2)
     name = "this operation"
     while frame is not None:
         module = frame.f_globals.get("__name__", "")

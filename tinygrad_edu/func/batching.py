@@ -5,9 +5,10 @@ among them) and calls the ordinary method on the batch tensors: elementwise ops 
 the batch axes first, reductions, shape ops and indexing shift their axis arguments past the
 batch axes, matmul promotes vectors so that batch axes never meet matrix axes. `BATCHING_RULES`
 maps every method with a rule to its kind; `attach()` makes them BatchedTensor's methods. Any
-other Tensor method, and every functional form (`tg.exp(x)`, `F.linear`), reaches the engine
-with a batched tensor, which raises BatchingRuleError naming it (BatchedTensor._data); vmap then
-runs the function once per sample (vmap.py).
+other Tensor method, and every functional form (`tg.exp(x)`, `F.linear`), reaches the engine's
+ops with the batched tensor, and op_rules.py batches those. Code that reads a batched tensor's
+array itself raises BatchingRuleError naming it (BatchedTensor._data); vmap then runs the
+function once per sample (vmap.py).
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def elementwise(function: Callable) -> Callable:
     return batched
 
 
-def _shift(axis: Any, nb: int, ndim: int, op: str) -> Any:
+def shift_axis(axis: Any, nb: int, ndim: int, op: str) -> Any:
     """A sample axis (or tuple of them) as an axis of the batch tensor, nb batch axes in front."""
     if isinstance(axis, (tuple, list)):
-        return tuple(_shift(a, nb, ndim, op) for a in axis)
+        return tuple(shift_axis(a, nb, ndim, op) for a in axis)
     if not -ndim <= axis < max(ndim, 1):
         raise IndexError(f"{op}: axis {axis} is out of range for a sample of {ndim} dimensions (under vmap)")
     return axis % max(ndim, 1) + nb
@@ -98,9 +99,9 @@ def along_axes(name: str, function: Callable, params: tuple[str, ...], when_none
                 arguments[params[0]] = nb
             else:
                 default = signature.parameters[params[0]].default
-                arguments[params[0]] = _shift(default, nb, ndim, name)
+                arguments[params[0]] = shift_axis(default, nb, ndim, name)
         for p in given:
-            arguments[p] = _shift(arguments[p], nb, ndim, name)
+            arguments[p] = shift_axis(arguments[p], nb, ndim, name)
         arguments[self_name] = value
         return wrap(function(**arguments), x.levels)
 
@@ -111,24 +112,24 @@ def _sizes(args: tuple) -> tuple:
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
-def _batch_shape(x: BatchedTensor) -> tuple:
+def batch_shape(x: BatchedTensor) -> tuple:
     return tuple(x.value.shape[:len(x.levels)])
 
 
 def reshape(x: BatchedTensor, *shape: Any) -> BatchedTensor:
-    return BatchedTensor(x.value.reshape(*_batch_shape(x), *_sizes(shape)), x.levels)
+    return BatchedTensor(x.value.reshape(*batch_shape(x), *_sizes(shape)), x.levels)
 
 
 def permute(x: BatchedTensor, *axes: Any) -> BatchedTensor:
     nb = len(x.levels)
-    return BatchedTensor(x.value.permute(*range(nb), *_shift(_sizes(axes), nb, x.ndim, "permute")), x.levels)
+    return BatchedTensor(x.value.permute(*range(nb), *shift_axis(_sizes(axes), nb, x.ndim, "permute")), x.levels)
 
 
 def transpose(x: BatchedTensor, *axes: Any) -> BatchedTensor:
     if len(axes) == 2 and all(isinstance(a, int) for a in axes):
         nb = len(x.levels)
-        return BatchedTensor(x.value.swapaxes(_shift(axes[0], nb, x.ndim, "transpose"),
-                                              _shift(axes[1], nb, x.ndim, "transpose")), x.levels)
+        return BatchedTensor(x.value.swapaxes(shift_axis(axes[0], nb, x.ndim, "transpose"),
+                                              shift_axis(axes[1], nb, x.ndim, "transpose")), x.levels)
     order = _sizes(axes) or tuple(reversed(range(x.ndim)))
     return permute(x, *order)
 
@@ -147,13 +148,13 @@ def squeeze(x: BatchedTensor, axis: Any = None, *, dim: Any = None) -> BatchedTe
         axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
         if not axis:
             return x
-    return BatchedTensor(x.value.squeeze(_shift(axis, len(x.levels), x.ndim, "squeeze")), x.levels)
+    return BatchedTensor(x.value.squeeze(shift_axis(axis, len(x.levels), x.ndim, "squeeze")), x.levels)
 
 
 def expand(x: BatchedTensor, *shape: Any) -> BatchedTensor:
     shape = _sizes(shape)
     value = physical(x, x.levels, len(shape))
-    return BatchedTensor(value.expand(*_batch_shape(x), *shape), x.levels)
+    return BatchedTensor(value.expand(*batch_shape(x), *shape), x.levels)
 
 
 def broadcast_to(x: BatchedTensor, shape: Any) -> BatchedTensor:
@@ -161,8 +162,8 @@ def broadcast_to(x: BatchedTensor, shape: Any) -> BatchedTensor:
 
 
 def repeat(x: BatchedTensor, *sizes: Any, repeats: Any = None, axis: Any = None) -> BatchedTensor:
-    if repeats is not None or axis is not None:
-        raise BatchingRuleError("vmap: repeat(repeats, axis=) has no batching rule; use repeat_interleave")
+    if repeats is not None or axis is not None:  # NumPy's repeat: each element `repeats` times
+        return x.repeat_interleave(repeats, axis)
     sizes = _sizes(sizes)
     return BatchedTensor(physical(x, x.levels, len(sizes)).repeat(*(1,) * len(x.levels), *sizes), x.levels)
 
@@ -186,9 +187,9 @@ def roll(x: BatchedTensor, shifts: Any, axis: Any = None, *, dims: Any = None) -
     axis = dims if dims is not None else axis
     nb = len(x.levels)
     if axis is None:
-        flat = x.value.reshape(*_batch_shape(x), -1).roll(shifts, nb)
+        flat = x.value.reshape(*batch_shape(x), -1).roll(shifts, nb)
         return BatchedTensor(flat.reshape(*x.value.shape), x.levels)
-    return BatchedTensor(x.value.roll(shifts, _shift(axis, nb, x.ndim, "roll")), x.levels)
+    return BatchedTensor(x.value.roll(shifts, shift_axis(axis, nb, x.ndim, "roll")), x.levels)
 
 
 def diag(x: BatchedTensor, diagonal: int = 0) -> BatchedTensor:
@@ -218,7 +219,7 @@ def getitem(x: BatchedTensor, index: Any) -> BatchedTensor:
     PyTorch moves their result axes to the front, in front of the batch axes)."""
     index = index if isinstance(index, tuple) else (index,)
     if any(isinstance(item, BatchedTensor) for item in index):
-        return _getitem_batched_index(x, index)
+        return getitem_with_batched_index(x, index)
     advanced = [i for i, item in enumerate(k for k in index if not isinstance(k, int)) if _is_advanced(item)]
     if advanced and advanced != list(range(advanced[0], advanced[-1] + 1)):
         raise BatchingRuleError("vmap: indexing with array indices separated by slices has no batching rule; "
@@ -226,13 +227,13 @@ def getitem(x: BatchedTensor, index: Any) -> BatchedTensor:
     return wrap(x.value[(slice(None),) * len(x.levels) + index], x.levels)
 
 
-def _level_sizes(items: Any) -> dict[int, int]:
+def level_sizes(items: Any) -> dict[int, int]:
     """Each vmap level's batch size, read from the batched tensors among `items`."""
     return {level: n for item in items if isinstance(item, BatchedTensor)
             for level, n in zip(item.levels, item.value.shape)}
 
 
-def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
+def getitem_with_batched_index(x: Any, index: tuple) -> BatchedTensor:
     """x[i] with a batched integer index (a per-sample label, `logits[y]`): every batch axis gets an
     arange index, so each sample picks with its own index. Array indices must come first."""
     count = next((k for k, item in enumerate(index) if not _is_advanced(item) and not isinstance(item, BatchedTensor)),
@@ -244,7 +245,7 @@ def _getitem_batched_index(x: Any, index: tuple) -> BatchedTensor:
                                 "the start (x[i], x[i, j]), not for boolean masks or indices after slices")
     levels = union_levels((x, *leading))
     width = max(np.ndim(i.value._data) - len(i.levels) if isinstance(i, BatchedTensor) else np.ndim(i) for i in leading)
-    sizes = _level_sizes((x, *leading))
+    sizes = level_sizes((x, *leading))
     value = physical(x, levels)
     value = value.expand(*(sizes[level] for level in levels), *x.shape)
     aranges = tuple(np.arange(sizes[level]).reshape((-1,) + (1,) * (len(levels) - k - 1 + width))
@@ -258,7 +259,7 @@ def gather(x: Any, axis: int, index: Any) -> BatchedTensor:
     """PyTorch's gather with the batch axes in front of both the tensor and the index (either may
     be batched: `log_probs.gather(0, label)` per sample)."""
     levels = union_levels((x, index))
-    sizes = _level_sizes((x, index))
+    sizes = level_sizes((x, index))
     batch = tuple(sizes[level] for level in levels)
     value = physical(x, levels)
     value = value.expand(*batch, *x.shape)
@@ -268,7 +269,7 @@ def gather(x: Any, axis: int, index: Any) -> BatchedTensor:
         idx = array_of(index)
         idx = idx.reshape((1,) * len(levels) + idx.shape)
     idx = np.broadcast_to(idx, batch + tuple(index.shape))
-    return BatchedTensor(value.gather(_shift(axis, len(levels), x.ndim, "gather"), idx), levels)
+    return BatchedTensor(value.gather(shift_axis(axis, len(levels), x.ndim, "gather"), idx), levels)
 
 
 def iterate(x: BatchedTensor) -> Any:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Tensor
 
 
@@ -78,3 +80,26 @@ def _tie(module: Any, replacements: dict, saved: list) -> None:
     for name, param in module.named_parameters(remove_duplicate=False):
         if name not in replacements and id(param) in by_identity:
             _swap(*_registry_of(module, name), by_identity[id(param)], saved)
+
+
+def stack_module_state(models: Any) -> tuple[dict, dict]:
+    """torch.func.stack_module_state: the parameters and buffers of models of one architecture,
+    each stacked along a new first axis, for `vmap(functional_call)` over the ensemble. The stacked
+    parameters are new leaves (requiring grad where the originals do), the buffers plain tensors."""
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expects at least one model")
+    names = [[n for n, _ in m.named_parameters()] for m in models], [[n for n, _ in m.named_buffers()] for m in models]
+    for kind, per_model in zip(("parameters", "buffers"), names):
+        if any(n != per_model[0] for n in per_model):
+            raise ValueError(f"stack_module_state: the models' {kind} differ ({per_model[0]} and others); stack "
+                             "models of one architecture")
+    params = {name: _stacked([dict(m.named_parameters())[name] for m in models]) for name in names[0][0]}
+    buffers = {name: _stacked([dict(m.named_buffers())[name] for m in models]) for name in names[1][0]}
+    for name, value in params.items():
+        value.requires_grad_(dict(models[0].named_parameters())[name].requires_grad)
+    return params, buffers
+
+
+def _stacked(tensors: list) -> Tensor:
+    return Tensor._make(np.stack([t.detach().numpy() for t in tensors]))

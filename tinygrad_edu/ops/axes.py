@@ -7,11 +7,16 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import BatchedOperandError
+
 
 def shape_of(x: Any) -> tuple:
     """The shape of a tensor (read from its array: a plain tuple, the cheapest way in an op's
     argument checks) or of anything NumPy can make an array of."""
-    data = getattr(x, "_data", None)
+    try:
+        data = getattr(x, "_data", None)
+    except BatchedOperandError:  # vmap's batched tensor: the shape of one sample
+        return tuple(x.shape)
     return data.shape if data is not None else np.shape(x)
 
 
@@ -19,6 +24,15 @@ def array_of(x: Any) -> np.ndarray:
     """The array behind an operand: a tensor's own array, or anything else as NumPy makes it one
     (index arrays, masks, targets and weights that ops take as tensors or as plain data)."""
     return np.asarray(getattr(x, "_data", x))
+
+
+def element_values(x: Any) -> np.ndarray:
+    """Every element of `x` as an array, for checks that look at each element alone (is every
+    class index in range?): vmap's batched tensor gives the elements of all its samples."""
+    try:
+        return array_of(x)
+    except BatchedOperandError as batched:
+        return batched.batch._data
 
 
 def norm_axis(axis: Any, ndim: int, op: str) -> Any:

@@ -11,7 +11,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .axes import pair
-from .indexing import gather
 from .linalg import MatMul
 
 
@@ -328,8 +327,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
             and min(kernel) > 0 and x.shape[2] >= kernel[0] and x.shape[3] >= kernel[1]:
         return MaxPool2d.apply(x, kernel_size=kernel)
     windows, out_shape = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
-    first_max = np.argmax(windows._data, axis=2)[:, :, None, :]
-    return gather(windows, 2, first_max).reshape(out_shape)
+    return windows.gather(2, windows.argmax(2, keepdims=True)).reshape(out_shape)  # each window's first maximum
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:

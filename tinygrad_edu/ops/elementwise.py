@@ -305,6 +305,7 @@ class Minimum(Function):
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, x, y):
+        condition = np.asarray(condition, dtype=bool)  # nonzero counts as true
         ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
@@ -323,10 +324,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Tensor | tuple:
     if x is None and y is None:
         cond = array_of(condition)
         return tuple(Tensor._make(i) for i in np.nonzero(cond))
-    cond = array_of(condition)
-    if cond.dtype != np.bool_:
-        cond = cond != 0
-    return Where.apply(cond, x, y)
+    return Where.apply(condition, x, y)  # a tensor condition as it is: under vmap it may be batched
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's names)

@@ -117,13 +117,28 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, weight, bias)
 
 
+def _checked_targets(target: np.ndarray, n_classes: int, ignore_index: int) -> int | None:
+    """Raise for a target outside the classes (only `ignore_index` may be); `ignore_index`, or None
+    when no target equals it (then nothing needs masking)."""
+    if not target.size:
+        return ignore_index
+    low, high = target.min(), target.max()
+    if low < 0 or high >= n_classes:
+        bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+        if bad.any():
+            raise IndexError(f"cross_entropy: target {target[bad].flat[0]} is out of bounds for {n_classes} "
+                             f"classes (valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
+    return ignore_index if low <= ignore_index <= high else None
+
+
 class CrossEntropy(Function):
     """Softmax cross-entropy of logits (N, C) against class indices (N,), fused and stable: the
-    backward is softmax minus one-hot, with class weights and ignored targets (`ignore_index=None`:
-    the caller has checked that no target is ignored)."""
+    backward is softmax minus one-hot, with class weights and ignored targets. Forward checks the
+    targets: they may come batched under vmap, where no caller sees their values."""
 
     @staticmethod
     def forward(ctx, logits, target, weight=None, ignore_index=-100, reduction="mean"):
+        ignore_index = _checked_targets(target, logits.shape[1], ignore_index)
         n = logits.shape[0]
         rows = np.arange(n)
         scale = None  # each sample's weight; None: every sample counts once
@@ -172,23 +187,13 @@ class CrossEntropy(Function):
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean") -> Tensor:
     """Fused softmax cross-entropy for logits (N, C) and integer class indices (N,)."""
-    target = array_of(target)
+    target = target if isinstance(target, Tensor) else np.asarray(target)  # a tensor goes to the op as it is
     logits_shape = shape_of(logits)
-    if len(logits_shape) != 2 or target.shape != logits_shape[:1] or target.dtype.kind not in "iu":
+    if len(logits_shape) != 2 or shape_of(target) != logits_shape[:1] or target.dtype.kind not in "iu":
         raise ValueError(
             f"cross_entropy: expects logits (N, C) and integer targets (N,), got logits {logits.shape} and "
-            f"targets {target.shape} {target.dtype} (expected target shape {logits.shape[:1]})"
+            f"targets {tuple(target.shape)} {target.dtype} (expected target shape {logits.shape[:1]})"
         )
-    n_classes = logits_shape[1]
-    if target.size:
-        low, high = target.min(), target.max()
-        if low < 0 or high >= n_classes:  # only ignore_index may lie outside the classes
-            bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-            if bad.any():
-                raise IndexError(f"cross_entropy: target {target[bad].flat[0]} is out of bounds for {n_classes} "
-                                 f"classes (valid: 0..{n_classes - 1} or ignore_index={ignore_index})")
-        if not low <= ignore_index <= high:
-            ignore_index = None  # no target is ignored
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     weight_array = None if weight is None else array_of(weight)

@@ -14,7 +14,7 @@ from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
 from ..device import check_device, is_device
-from .axes import array_of, norm_axis, pick_axis, shape_arg
+from .axes import array_of, norm_axis, pick_axis, shape_arg, shape_of
 from .indexing import getitem, index_select
 
 
@@ -272,7 +272,7 @@ def cat(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Ten
         raise ValueError("cat: expects a non-empty sequence of tensors")
     axis = dim if dim is not None else axis
     first = tensors[0]
-    ndim = np.ndim(first._data if isinstance(first, Tensor) else first)
+    ndim = len(shape_of(first))
     axis = norm_axis(axis, ndim, "cat")
     shapes = [t.shape if isinstance(t, Tensor) else np.shape(t) for t in tensors]
     for shape in shapes:
