@@ -13,7 +13,6 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
-from tinygrad_edu.ops.axes import element_values
 
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401 (F.max_pool2d...)
 
@@ -203,7 +202,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     num = weight.shape[0]
-    values = element_values(index)
+    values = tg.ops.element_values(index)
     if values.size and (values.min() < 0 or values.max() >= num):
         bad = values[(values < 0) | (values >= num)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings (valid: 0..{num - 1})")
@@ -332,7 +331,7 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_in
         raise ValueError(f"nll_loss: target of shape {target.shape} does not fit input of shape {input.shape} "
                          f"(expected target shape {expected})")
     n_classes = input.shape[class_dim]
-    labels = element_values(target)  # (under vmap: every sample's labels)
+    labels = tg.ops.element_values(target)  # (under vmap: every sample's labels)
     bad = (labels != ignore_index) & ((labels < 0) | (labels >= n_classes))
     if bad.any():
         raise IndexError(f"nll_loss: target {labels[bad].flat[0]} is out of bounds for {n_classes} classes "
@@ -359,7 +358,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
     target = _as_tensor(target)
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
-    probabilities = element_values(input)
+    probabilities = tg.ops.element_values(input)
     if probabilities.size and (probabilities.min() < 0 or probabilities.max() > 1):
         raise ValueError("binary_cross_entropy: input values must be probabilities in [0, 1]; "
                          "apply sigmoid first or use binary_cross_entropy_with_logits")

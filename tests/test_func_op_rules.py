@@ -178,12 +178,15 @@ def test_an_ensemble_of_models_runs_as_one_vmap_over_stacked_weights():
     """PyTorch's model-ensembling tutorial: vmap over stacked parameters (batched weights)."""
     tg.manual_seed(1)
     models = [nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2)).to(tg.float64) for _ in range(4)]
-    stacked = {k: tg.stack([dict(m.named_parameters())[k].detach() for m in models])
-               for k, _ in models[0].named_parameters()}
+    params, buffers = func.stack_module_state(models)
     x = tg.tensor(np.random.default_rng(4).standard_normal((7, 3)))
+
+    def fmodel(params, buffers, xs):
+        return func.functional_call(models[0], (params, buffers), (xs,))
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", BatchingFallbackWarning)
-        outputs = func.vmap(lambda p, xs: func.functional_call(models[0], p, (xs,)), in_dims=(0, None))(stacked, x)
+        outputs = tg.vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
     np.testing.assert_allclose(outputs.numpy(), np.stack([m(x).numpy() for m in models]), rtol=1e-12)
 
 

@@ -26,7 +26,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
 from .device import accelerator, cuda, device
 from .explain import explain
 from . import func
-from .func import autograd_functional
+from .func import autograd_functional, vmap  # torch.vmap is torch.func.vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .interop import from_torch, to_torch

@@ -2,7 +2,7 @@
 functions built on them, one family a file. Lower files never import higher ones:
 axes, elementwise, compare, reduce, indexing, shape, arithmetic, linalg, einsum, inplace, nn, conv."""
 
-from .axes import (norm_axis, pair, pick_axis, shape_arg)
+from .axes import (element_values, norm_axis, pair, pick_axis, shape_arg)
 from .elementwise import (Clip, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Maximum, Minimum, Relu, Sigmoid,
                           SigmoidBackward, Sin, Softplus, Sqrt, Tanh, TanhBackward, Where, choose, clamp, clip, cos,
                           cosh, elu, erf, exp, expm1, gelu, leaky_relu, lerp, log, log10, log1p, log2, masked_fill,
