@@ -131,6 +131,7 @@ def test_chunk_size_must_be_a_positive_int(bad, error):
 # randomness
 
 BATCH = tg.zeros(6, 5, dtype=tg.float64)  # six samples of shape (5,)
+GENERATOR = tg.Generator().manual_seed(0)
 
 # each: a function of one sample `a` of shape (5,) that draws, and its torch.func twin
 RANDOM_OPS = {
@@ -141,7 +142,11 @@ RANDOM_OPS = {
     "randint": (lambda a: a + tg.randint(0, 1000, (5,)), lambda t, a: a + t.randint(0, 1000, (5,))),
     "randint_like": (lambda a: tg.randint_like(a, 1000), lambda t, a: t.randint_like(a, 1000)),
     "normal": (lambda a: a + tg.normal(0.0, 1.0, (5,)), lambda t, a: a + t.normal(0.0, 1.0, (5,))),
+    "uniform": (lambda a: a + tg.uniform(0.0, 1.0, (5,)), lambda t, a: a + t.rand(5)),
     "randperm": (lambda a: a + tg.randperm(5), lambda t, a: a + t.randperm(5)),
+    "multinomial": (lambda a: a + tg.multinomial(tg.ones(10), 5), lambda t, a: a + t.multinomial(t.ones(10), 5)),
+    "randn generator": (lambda a: a + tg.randn(5, generator=GENERATOR),
+                        lambda t, a: a + t.randn(5, generator=t.Generator().manual_seed(0))),
     "normal_ batched": (lambda a: (a + 0).normal_(), lambda t, a: (a + 0).normal_()),
     "uniform_ batched": (lambda a: (a + 0).uniform_(), lambda t, a: (a + 0).uniform_()),
     "dropout": (lambda a: F.dropout(a + 1, 0.5, True), lambda t, a: t.nn.functional.dropout(a + 1, 0.5, True)),

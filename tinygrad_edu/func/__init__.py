@@ -6,7 +6,7 @@
     vmap                           run a per-sample function once on a batch (vmap.py, batching.py)
     functional_call                a Module evaluated with given parameters
 
-Reading order: pytree, batched, batching, vmap, differentiate, transforms, functional_call;
+Reading order: pytree, batched, batching, randomness, vmap, differentiate, transforms, functional_call;
 `autograd_functional` holds torch.autograd.functional's forms (tinygrad_edu.autograd.functional).
 """
 
