@@ -348,3 +348,13 @@ def test_chunks_match_torch_func_vmap():
             torch.func.vmap(lambda a: a, chunk_size=bad)(torch.zeros(2))
         with pytest.raises(ValueError, match="chunk_size should be None or greater than 0"):
             func.vmap(lambda a: a, chunk_size=bad)(tg.zeros(2))
+
+
+def test_in_place_draws_into_an_unbatched_tensor_run_once_per_sample():
+    """torch.func raises here ("different inplace randomness on an unbatched tensor"); in-place
+    draws have no batching rule, so vmap runs the function per sample and each call refills it."""
+    target = tg.zeros(5, dtype=tg.float64)
+    with pytest.warns(BatchingFallbackWarning, match="normal_ has no batching rule"):
+        out = func.vmap(lambda a: target.normal_() + a, randomness="different")(BATCH).numpy()
+    assert len({row.tobytes() for row in out}) == 6
+    np.testing.assert_array_equal(target.numpy(), out[-1])  # left holding the last sample's draw

@@ -3,7 +3,7 @@ or a `Generator` passed as `generator=`), with PyTorch's `device=` accepted for 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -54,8 +54,8 @@ def _shape_and_dtype(x: Any) -> tuple[tuple, np.dtype]:
     return arr.shape, arr.dtype
 
 
-def _random(sample: Any, shape: tuple, dtype: Any, requires_grad: bool, name: str | None, generator: Any,
-            device: Any, op: str) -> Tensor:
+def _random(sample: Callable[[np.random.Generator, tuple], np.ndarray], shape: tuple, dtype: Any,
+            requires_grad: bool, name: str | None, generator: Any, device: Any, op: str) -> Tensor:
     """A tensor of `shape` from `sample(rng, shape)`, drawn through random.draw so that under vmap
     each sample can get its own draws (the batch axes come in front of `shape`)."""
     check_device(device, op)

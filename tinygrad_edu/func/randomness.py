@@ -1,13 +1,13 @@
 """Random draws under vmap: `randomness="error"`, `"same"` or `"different"`, per vmap level.
 
 The random ops (creation.py, dropout, normal_) draw through `random.draw`, which below this
-layer knows nothing of vmap. While a vmapped function runs, `level` installs `draw_for_batch` as
-that module's hook (thread-local, like vmap's LEVELS). The hook looks at every active level, as
-torch.func does: one with "error" refuses the draw; each "different" level adds its batch axis in
-front of the draw (one draw per sample, the result batched at those levels); a "same" level adds
-nothing, so its samples share the draw. vmap sometimes runs the function several times for one
-batch (chunks, or one sample at a time); under "same" it rewinds the generators before
-each run (`repeated_runs`), so every run draws the same numbers.
+layer knows nothing of vmap. While a vmapped function runs, `draws_for_level` installs
+`draw_for_batch` as that module's hook (thread-local, like vmap's LEVELS). The hook looks at
+every active level, as torch.func does: one with "error" refuses the draw; each "different"
+level adds its batch axis in front of the draw (one draw per sample, the result batched at those
+levels); a "same" level adds nothing, so its samples share the draw. vmap sometimes runs the
+function several times for one batch (chunks, or one sample at a time); under "same" it rewinds
+the generators before each run (`repeated_runs`), so every run draws the same numbers.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ _ACTIVE = _RandomLevels()
 
 
 def refusal(op: str) -> RuntimeError:
+    """The error for a draw under randomness="error", naming the op and the ways out."""
     return RuntimeError(f"vmap: {op} draws random numbers, which randomness='error' refuses (the default: each "
                         "sample could need draws of its own); pass randomness='different' for independent draws per "
                         "sample, 'same' for one draw shared by the batch, or draw outside vmap and pass them in")
@@ -72,7 +73,7 @@ def draw_for_batch(rng: np.random.Generator, sample: Callable[[np.random.Generat
 
 
 @contextmanager
-def level(number: int, size: int, randomness: str) -> Iterator[None]:
+def draws_for_level(number: int, size: int, randomness: str) -> Iterator[None]:
     """The random ops draw for vmap level `number` (batch `size`) while the block runs."""
     previous = random.SAMPLING.hook
     _ACTIVE.levels.append((number, size, randomness))
@@ -91,7 +92,7 @@ def repeated_runs(randomness: str) -> Iterator[Callable[[], None]]:
     generator drawn from back to its state before the first run (the default generator always:
     that also covers draws that bypass random.draw); under "error" draws stay refused."""
     if randomness == "error":
-        with level(0, 1, "error"):  # no real level (they count from 1): only the refusal
+        with draws_for_level(0, 1, "error"):  # no real level (they count from 1): only the refusal
             yield lambda: None
         return
     if randomness == "different":

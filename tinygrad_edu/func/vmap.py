@@ -25,7 +25,7 @@ from ..ops.shape import cat, stack
 from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis, physical,
                       remove_batch_axis, union_levels)
 from .pytree import tree_flatten, tree_unflatten
-from .randomness import RANDOMNESS, level as random_level, refusal, repeated_runs
+from .randomness import RANDOMNESS, draws_for_level, refusal, repeated_runs
 
 
 def _broadcast_dims(dims: Any, tree: Any, what: str) -> list:
@@ -114,7 +114,7 @@ def _run(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs:
     LEVELS.active.append((level, size))
     missing_rule = None
     try:
-        with random_level(level, size, randomness):
+        with draws_for_level(level, size, randomness):
             outputs = func(*batched_args, **kwargs)
     except BatchingRuleError as err:
         missing_rule = err
