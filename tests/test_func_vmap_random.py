@@ -258,8 +258,10 @@ NESTED = {  # (outer, inner): None if it raises, else (rows equal over the outer
 
 
 @pytest.mark.parametrize("outer, inner", sorted(NESTED))
-def test_nested_levels_each_follow_their_own_randomness(outer, inner):
-    nested = func.vmap(func.vmap(lambda a: a + tg.randn(4), randomness=inner), randomness=outer)
+@pytest.mark.parametrize("outer_chunk, inner_chunk", [(None, None), (2, 1)])
+def test_nested_levels_each_follow_their_own_randomness(outer, inner, outer_chunk, inner_chunk):
+    nested = func.vmap(func.vmap(lambda a: a + tg.randn(4), randomness=inner, chunk_size=inner_chunk),
+                       randomness=outer, chunk_size=outer_chunk)
     batch = tg.zeros(3, 2, 4)
     if NESTED[outer, inner] is None:
         with pytest.raises(RuntimeError, match="randomness='error'"):
