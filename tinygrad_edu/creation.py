@@ -3,7 +3,7 @@ or a `Generator` passed as `generator=`), with PyTorch's `device=` accepted for 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -44,6 +44,23 @@ def _finish(arr: np.ndarray, dtype: Any, requires_grad: bool, name: str | None =
 def _array_of(x: Any) -> np.ndarray:
     """The array behind a tensor, or user data converted with the library's dtype rules."""
     return x._data if isinstance(x, Tensor) else as_array(x)
+
+
+def _shape_and_dtype(x: Any) -> tuple[tuple, np.dtype]:
+    """x's shape and dtype, read from the tensor without its array (under vmap: one sample's)."""
+    if isinstance(x, Tensor):
+        return tuple(x.shape), np.dtype(x.dtype)
+    arr = as_array(x)
+    return arr.shape, arr.dtype
+
+
+def _random(sample: Callable[[np.random.Generator, tuple], np.ndarray], shape: tuple, dtype: Any,
+            requires_grad: bool, name: str | None, generator: Any, device: Any, op: str) -> Tensor:
+    """A tensor of `shape` from `sample(rng, shape)`, drawn through random.draw so that under vmap
+    each sample can get its own draws (the batch axes come in front of `shape`)."""
+    check_device(device, op)
+    return random.draw(generator, lambda rng, batch: _finish(sample(rng, batch + shape), dtype, requires_grad, name),
+                       op)
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -89,9 +106,9 @@ def full(size: Sequence[int] | int, fill_value: Any, dtype: Any = None, requires
 
 def _like(x: Any, make: Any, dtype: Any, requires_grad: bool, name: str | None, device: Any, op: str) -> Tensor:
     """A new tensor of x's shape (and dtype unless `dtype` is given) from `make(shape, dtype)`."""
-    arr = _array_of(x)
-    dtype = arr.dtype if dtype is None else np.dtype(dtype)
-    return _finish(np.asarray(make(arr.shape, dtype)).astype(dtype, copy=False), None, requires_grad, name, device, op)
+    shape, own_dtype = _shape_and_dtype(x)
+    dtype = own_dtype if dtype is None else np.dtype(dtype)
+    return _finish(np.asarray(make(shape, dtype)).astype(dtype, copy=False), None, requires_grad, name, device, op)
 
 
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
@@ -118,7 +135,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
 
 def _float_like(x: Any, dtype: Any, op: str) -> np.dtype:
     """The dtype of a random `*_like` result: x's float dtype, or the default one for int tensors."""
-    dtype = _array_of(x).dtype if dtype is None else np.dtype(dtype)
+    dtype = _shape_and_dtype(x)[1] if dtype is None else np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"{op}: draws floats; x is {dtype}, pass dtype= a float dtype")
     return dtype
@@ -127,17 +144,15 @@ def _float_like(x: Any, dtype: Any, op: str) -> np.dtype:
 def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None,
               device: Any = None) -> Tensor:
     """Uniform samples in [0, 1) of x's shape and dtype."""
-    dtype = _float_like(x, dtype, "rand_like")
-    return _like(x, lambda shape, dt: random.generator(generator).random(shape), dtype, requires_grad, None, device,
-                 "rand_like")
+    return _random(lambda rng, shape: rng.random(shape), _shape_and_dtype(x)[0], _float_like(x, dtype, "rand_like"),
+                   requires_grad, None, generator, device, "rand_like")
 
 
 def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False, *, generator: Any = None,
                device: Any = None) -> Tensor:
     """Standard normal samples of x's shape and dtype."""
-    dtype = _float_like(x, dtype, "randn_like")
-    return _like(x, lambda shape, dt: random.generator(generator).standard_normal(shape), dtype, requires_grad, None,
-                 device, "randn_like")
+    return _random(lambda rng, shape: rng.standard_normal(shape), _shape_and_dtype(x)[0],
+                   _float_like(x, dtype, "randn_like"), requires_grad, None, generator, device, "randn_like")
 
 
 def randint_like(x: Any, low: int = 0, high: int | None = None, *, dtype: Any = None, generator: Any = None,
@@ -146,8 +161,9 @@ def randint_like(x: Any, low: int = 0, high: int | None = None, *, dtype: Any = 
     if high is None:
         low, high = 0, low
     _check_range(low, high, "randint_like")
-    return _like(x, lambda shape, dt: random.generator(generator).integers(low, high, shape), dtype, False, None,
-                 device, "randint_like")
+    shape, own_dtype = _shape_and_dtype(x)
+    return _random(lambda rng, size: rng.integers(low, high, size), shape, own_dtype if dtype is None else dtype, False,
+                   None, generator, device, "randint_like")
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
@@ -178,15 +194,15 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 def rand(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
          generator: Any = None, device: Any = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    samples = random.generator(generator).random(_size(shape, "rand", size))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "rand")
+    return _random(lambda rng, shape: rng.random(shape), _size(shape, "rand", size), _float(dtype), requires_grad, name,
+                   generator, device, "rand")
 
 
 def randn(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False, name: str | None = None,
           generator: Any = None, device: Any = None) -> Tensor:
     """Standard normal samples."""
-    samples = random.generator(generator).standard_normal(_size(shape, "randn", size))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "randn")
+    return _random(lambda rng, shape: rng.standard_normal(shape), _size(shape, "randn", size), _float(dtype),
+                   requires_grad, name, generator, device, "randn")
 
 
 def _check_range(low: Any, high: Any, op: str) -> None:
@@ -202,16 +218,19 @@ def randint(low: int, high: Any = None, size: Sequence[int] = (), dtype: Any = N
     elif high is None:
         low, high = 0, low
     _check_range(low, high, "randint")
-    values = random.generator(generator).integers(low, high, _size(tuple(size), "randint"))
-    return _finish(values, dtype or np.int64, requires_grad, None, device, "randint")
+    return _random(lambda rng, shape: rng.integers(low, high, shape), _size(tuple(size), "randint"), dtype or np.int64,
+                   requires_grad, None, generator, device, "randint")
 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64)."""
     (n,) = _size((n,), "randperm")
-    return _finish(random.generator(generator).permutation(n), dtype or np.int64, requires_grad, None, device,
-                   "randperm")
+
+    def sample(rng: np.random.Generator, shape: tuple) -> np.ndarray:  # under vmap: one permutation per sample
+        return rng.permutation(n) if len(shape) == 1 else rng.permuted(np.broadcast_to(np.arange(n), shape), axis=-1)
+
+    return _random(sample, (n,), dtype or np.int64, requires_grad, None, generator, device, "randperm")
 
 
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # noqa: A002 (PyTorch's name)
@@ -230,10 +249,14 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     if not replacement and num_samples > np.min(np.count_nonzero(rows, axis=1)):
         raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from fewer "
                          "categories with non-zero weight")
-    rng = random.generator(generator)
-    drawn = np.stack([rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
-                      for row, total in zip(rows, totals)])
-    return Tensor._make(drawn.astype(np.int64) if weights.ndim == 2 else drawn[0].astype(np.int64))
+    shape = (rows.shape[0], num_samples) if weights.ndim == 2 else (num_samples,)
+
+    def sample(rng: np.random.Generator, batch: tuple) -> Tensor:  # under vmap: the rows drawn once per sample
+        drawn = [rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+                 for _ in range(int(np.prod(batch))) for row, total in zip(rows, totals)]
+        return Tensor._make(np.stack(drawn).astype(np.int64).reshape(batch + shape))
+
+    return random.draw(generator, sample, "multinomial")
 
 
 def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
@@ -247,16 +270,16 @@ def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), dtype:
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         size = np.broadcast_shapes(m.shape, s.shape)
         dtype = (mean if isinstance(mean, Tensor) else std).dtype if dtype is None else dtype
-    samples = random.generator(generator).normal(m, s, _size(tuple(size), "normal"))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "normal")
+    return _random(lambda rng, shape: rng.normal(m, s, shape), _size(tuple(size), "normal"), _float(dtype),
+                   requires_grad, name, generator, device, "normal")
 
 
 def uniform(low: float = 0.0, high: float = 1.0, size: Sequence[int] = (), dtype: Any = None,
             requires_grad: bool = False, name: str | None = None, *, generator: Any = None,
             device: Any = None) -> Tensor:
     """Uniform samples of `size` in [low, high)."""
-    samples = random.generator(generator).uniform(low, high, _size(tuple(size), "uniform"))
-    return _finish(samples.astype(_float(dtype)), None, requires_grad, name, device, "uniform")
+    return _random(lambda rng, shape: rng.uniform(low, high, shape), _size(tuple(size), "uniform"), _float(dtype),
+                   requires_grad, name, generator, device, "uniform")
 
 
 def _new_size(size: tuple, op: str) -> tuple:

@@ -1,11 +1,15 @@
 """Randomness: the library's one default generator, and `Generator` objects as PyTorch's.
 
 Every random op, init and shuffle draws from the default generator unless given `generator=`.
+The random ops draw through `draw`, so that under vmap (which sits above this module and so
+cannot be imported here) each sample can get draws of its own: vmap installs a hook in
+`SAMPLING` while its function runs, in this thread only, and the hook decides the batch axes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import numpy as np
 
@@ -69,3 +73,23 @@ def generator(chosen: Generator | None = None) -> np.random.Generator:
     if isinstance(chosen, np.random.Generator):
         return chosen
     raise TypeError(f"generator must be a tg.Generator (or a NumPy Generator), got {type(chosen).__name__}")
+
+
+class _Sampling(threading.local):
+    """How random ops draw in this thread: `hook` is None, or vmap's rule (func/randomness.py)
+    while a vmapped function runs."""
+
+    def __init__(self) -> None:
+        self.hook: Callable[..., Any] | None = None
+
+
+SAMPLING = _Sampling()
+
+
+def draw(chosen: Generator | None, sample: Callable[[np.random.Generator, tuple[int, ...]], Any], op: str) -> Any:
+    """The result of the random op `op`: `sample(rng, batch)` draws it from `rng` with the axes
+    `batch` in front of the op's own shape. Outside vmap `batch` is (); under vmap the hook picks
+    it from the levels' `randomness` and returns the draws as a batched tensor."""
+    rng = generator(chosen)
+    hook = SAMPLING.hook
+    return sample(rng, ()) if hook is None else hook(rng, sample, op)

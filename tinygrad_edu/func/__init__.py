@@ -8,8 +8,9 @@
     functional_call                a Module evaluated with given parameters (stack_module_state:
                                    an ensemble's, stacked for vmap)
 
-Reading order: pytree, batched, batching, op_rules, vmap, differentiate, transforms, functional_call;
-`autograd_functional` holds torch.autograd.functional's forms (tinygrad_edu.autograd.functional).
+Reading order: pytree, batched, batching, op_rules, randomness, vmap, differentiate, transforms,
+functional_call; `autograd_functional` holds torch.autograd.functional's forms
+(tinygrad_edu.autograd.functional).
 """
 
 from .batched import BatchedTensor, BatchingFallbackWarning, BatchingRuleError

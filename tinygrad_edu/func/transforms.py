@@ -15,7 +15,6 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad
-from ..ops.shape import cat
 from .batched import BatchedTensor
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .pytree import tree_flatten, tree_map, tree_unflatten
@@ -177,10 +176,7 @@ def _over_basis(fn: Callable[[Tensor], list], basis: Tensor, randomness: str = "
                 chunk_size: int | None = None) -> list:
     """fn of every basis vector, stacked, vectorised with vmap (`chunk_size` vectors at a time when
     given, to bound memory)."""
-    if chunk_size is None or chunk_size >= basis.shape[0]:
-        return vmap(fn, randomness=randomness)(basis)
-    chunks = [vmap(fn, randomness=randomness)(basis[i:i + chunk_size]) for i in range(0, basis.shape[0], chunk_size)]
-    return [cat([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+    return vmap(fn, randomness=randomness, chunk_size=chunk_size)(basis)
 
 
 def _basis(sizes: list[int], dtype: Any) -> Tensor:

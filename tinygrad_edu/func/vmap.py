@@ -5,7 +5,9 @@ once on BatchedTensors (batching.py says how each op treats them) and the level'
 each output is put at `out_dims`. Levels nest (`vmap(vmap(f))`) and compose with the autodiff
 transforms (`vmap(grad(loss))` gives per-sample gradients). When the function uses an operation
 without a batching rule, vmap warns (BatchingFallbackWarning, naming it) and runs the function
-once per sample instead, as torch.func does.
+once per sample instead, as torch.func does. `chunk_size=k` runs k samples at a time (to bound
+memory) and concatenates the outputs; `randomness` says what random draws inside the function
+mean (randomness.py).
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ import functools
 import warnings
 from typing import Any, Callable
 
+import numpy as np
+
 from ..autograd import Tensor
 from ..random import generator
 from . import batching  # noqa: F401  (gives BatchedTensor its methods)
-from ..ops.shape import stack
-from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis,
-                      remove_batch_axis)
+from ..ops.shape import cat, stack
+from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis, physical,
+                      remove_batch_axis, union_levels)
 from .pytree import tree_flatten, tree_unflatten
-
-RANDOMNESS = ("error", "same")
+from .randomness import RANDOMNESS, draws_for_level, refusal, repeated_runs
 
 
 def _broadcast_dims(dims: Any, tree: Any, what: str) -> list:
@@ -56,17 +59,27 @@ def _batch_size(leaves: list, dims: list) -> int:
     return sizes.pop()
 
 
+def _check_chunk_size(chunk_size: Any) -> None:
+    if chunk_size is None:
+        return
+    if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool):
+        raise TypeError(f"vmap: chunk_size must be None or a positive int, got {type(chunk_size).__name__}")
+    if chunk_size <= 0:
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0 (got {chunk_size}); it is the number of "
+                         "samples run at once")
+
+
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error",
          *, chunk_size: int | None = None) -> Callable:
-    """torch.func.vmap: `func` mapped over axis `in_dims` of its arguments, run once on the batch.
+    """torch.func.vmap: `func` mapped over axis `in_dims` of its arguments, run once on the batch
+    (`chunk_size` samples at a time when given: the same result in less memory).
 
-    `randomness="error"` refuses a function that draws from the library's random generator (each
-    sample would need its own draws); `"same"` lets it draw once for the whole batch.
+    Random draws inside `func`: `randomness="error"` refuses them, `"different"` gives each sample
+    draws of its own, `"same"` draws once for the whole batch.
     """
     if randomness not in RANDOMNESS:
         raise ValueError(f"vmap: randomness={randomness!r} is not supported; choose one of {RANDOMNESS}")
-    if chunk_size is not None:
-        raise NotImplementedError("vmap: chunk_size is not supported; the whole batch runs at once")
+    _check_chunk_size(chunk_size)
 
     @functools.wraps(func)
     def batched_func(*args: Any, **kwargs: Any) -> Any:
@@ -76,46 +89,89 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         leaves, spec = tree_flatten(args)
         dims = _broadcast_dims(tuple(in_dims) if isinstance(in_dims, list) else in_dims, args, "in_dims")
         size = _batch_size(leaves, dims)
-        LEVELS.counter += 1
-        level = LEVELS.counter
-        batched_args = tree_unflatten([add_batch_axis(x, level, size, d) for x, d in zip(leaves, dims)], spec)
-        state_before = generator().bit_generator.state if randomness == "error" else None
-        LEVELS.active.append((level, size))
-        missing_rule = None
-        try:
-            outputs = func(*batched_args, **kwargs)
-        except BatchingRuleError as err:
-            missing_rule = err
-        finally:
-            LEVELS.active.pop()
-        if missing_rule is not None:
-            outputs = _one_sample_at_a_time(func, leaves, spec, dims, size, kwargs, out_dims, missing_rule)
-        if state_before is not None and generator().bit_generator.state != state_before:
-            raise RuntimeError("vmap: the function drew random numbers, which with randomness='error' is refused "
-                               "(each sample would need its own draws); pass randomness='same' to draw once for "
-                               "the whole batch, or draw outside vmap and pass the numbers in")
-        if missing_rule is not None:
-            return outputs
-        out_leaves, out_spec = tree_flatten(outputs)
-        out_dims_leaves = _broadcast_dims(out_dims, outputs, "out_dims")
-        return tree_unflatten([remove_batch_axis(x, level, size, d) for x, d in zip(out_leaves, out_dims_leaves)],
-                              out_spec)
+        if chunk_size is None or chunk_size >= size:
+            return _run(func, leaves, spec, dims, size, kwargs, out_dims, randomness)
+        outputs = []
+        with repeated_runs(randomness) as rewind:
+            for start in range(0, size, chunk_size):
+                rewind()
+                stop = min(start + chunk_size, size)
+                chunk = [x if d is None else x[(slice(None),) * (d % x.ndim) + (slice(start, stop),)]
+                         for x, d in zip(leaves, dims)]
+                outputs.append(_run(func, chunk, spec, dims, stop - start, kwargs, out_dims, randomness))
+        return _concatenate(outputs, out_dims)
 
     return batched_func
 
 
+def _run(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs: dict, out_dims: Any,
+         randomness: str) -> Any:
+    """One vmap level: `func` once on the arguments batched at a new level, the outputs unbatched."""
+    LEVELS.counter += 1
+    level = LEVELS.counter
+    batched_args = tree_unflatten([add_batch_axis(x, level, size, d) for x, d in zip(leaves, dims)], spec)
+    state_before = generator().bit_generator.state if randomness == "error" else None
+    LEVELS.active.append((level, size))
+    missing_rule = None
+    try:
+        with draws_for_level(level, size, randomness):
+            outputs = func(*batched_args, **kwargs)
+    except BatchingRuleError as err:
+        missing_rule = err
+    finally:
+        LEVELS.active.pop()
+    if missing_rule is not None:
+        outputs = _one_sample_at_a_time(func, leaves, spec, dims, size, kwargs, out_dims, randomness, missing_rule)
+    if state_before is not None and generator().bit_generator.state != state_before:
+        raise refusal("the function")  # a draw from the default generator that bypassed random.draw
+    if missing_rule is not None:
+        return outputs
+    out_leaves, out_spec = tree_flatten(outputs)
+    out_dims_leaves = _broadcast_dims(out_dims, outputs, "out_dims")
+    return tree_unflatten([remove_batch_axis(x, level, size, d) for x, d in zip(out_leaves, out_dims_leaves)],
+                          out_spec)
+
+
+def _concatenate(chunks: list, out_dims: Any) -> Any:
+    """The outputs of the chunks joined along their out_dims (an output at out_dims None does not
+    depend on the batch: the first chunk's)."""
+    out_spec = tree_flatten(chunks[0])[1]
+    per_chunk = [tree_flatten(outputs)[0] for outputs in chunks]
+    joined = []
+    for k, d in enumerate(_broadcast_dims(out_dims, chunks[0], "out_dims")):
+        pieces = [leaves[k] for leaves in per_chunk]
+        joined.append(pieces[0] if d is None else _cat(pieces, d % pieces[0].ndim))
+    return tree_unflatten(joined, out_spec)
+
+
+def _cat(pieces: list, axis: int) -> Tensor:
+    """cat, also of pieces batched by an outer vmap (cat has no batching rule): their batch tensors
+    get every level's batch axis and are joined after those axes."""
+    levels = union_levels(pieces)
+    if not levels:
+        return cat(pieces, axis=axis)
+    values = [physical(p, levels) if isinstance(p, BatchedTensor) else p.reshape(*(1,) * len(levels), *p.shape)
+              for p in pieces]
+    batch = np.broadcast_shapes(*(tuple(v.shape[:len(levels)]) for v in values))
+    values = [v.expand(*batch, *v.shape[len(levels):]) for v in values]
+    return BatchedTensor(cat(values, axis=len(levels) + axis), levels)
+
+
 def _one_sample_at_a_time(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs: dict,
-                          out_dims: Any, missing_rule: BatchingRuleError) -> Any:
-    """The slow path: `func` on each sample in turn, the outputs stacked at `out_dims`. Under an
-    outer vmap the per-sample outputs are still batched and cannot be stacked here: the error goes
-    up, and the outer vmap loops instead."""
+                          out_dims: Any, randomness: str, missing_rule: BatchingRuleError) -> Any:
+    """The slow path: `func` on each sample in turn, the outputs stacked at `out_dims` (each call
+    draws its own random numbers: under "same" they are rewound to draw alike). Under an outer
+    vmap the per-sample outputs are still batched and cannot be stacked here: the error goes up,
+    and the outer vmap loops instead."""
     warnings.warn(f"{missing_rule}. vmap runs the function once per sample instead ({size} calls)",
-                  BatchingFallbackWarning, stacklevel=3)
+                  BatchingFallbackWarning, stacklevel=4)
     results, out_spec = [], None
-    for i in range(size):
-        sample = [x if d is None else x[(slice(None),) * (d % x.ndim) + (i,)] for x, d in zip(leaves, dims)]
-        out_leaves, out_spec = tree_flatten(func(*tree_unflatten(sample, spec), **kwargs))
-        results.append(out_leaves)
+    with repeated_runs(randomness) as rewind:
+        for i in range(size):
+            rewind()
+            sample = [x if d is None else x[(slice(None),) * (d % x.ndim) + (i,)] for x, d in zip(leaves, dims)]
+            out_leaves, out_spec = tree_flatten(func(*tree_unflatten(sample, spec), **kwargs))
+            results.append(out_leaves)
     example = tree_unflatten(results[0], out_spec)
     stacked = []
     for k, d in enumerate(_broadcast_dims(out_dims, example, "out_dims")):

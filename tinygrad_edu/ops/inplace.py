@@ -241,12 +241,13 @@ def masked_fill_(x: Tensor, mask: Any, value: Any) -> Tensor:
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """x refilled with normal samples, in place (`w.normal_(0, 0.01)`, d2l's initialisation)."""
-    return copy_(x, random.generator(generator).normal(mean, std, x.shape))
+    return copy_(x, random.draw(generator, lambda rng, batch: rng.normal(mean, std, batch + tuple(x.shape)), "normal_"))
 
 
 def uniform_(x: Tensor, low: float = 0.0, high: float = 1.0, *, generator: Any = None) -> Tensor:
     """x refilled with uniform samples in [low, high), in place (PyTorch's `from`/`to`)."""
-    return copy_(x, random.generator(generator).uniform(low, high, x.shape))
+    return copy_(x, random.draw(generator, lambda rng, batch: rng.uniform(low, high, batch + tuple(x.shape)),
+                                "uniform_"))
 
 
 def fill_(x: Tensor, value: Any) -> Tensor:

@@ -62,8 +62,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1.0:
         return x * 0.0
-    keep = random.generator().random(x.shape) >= p
-    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    scale = 1.0 / (1.0 - p)
+    mask = random.draw(None, lambda rng, batch: ((rng.random(batch + tuple(x.shape)) >= p) * scale).astype(x.dtype),
+                       "dropout")  # an array; under vmap possibly a batched tensor: one mask per sample
+    return x * mask
 
 
 def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
