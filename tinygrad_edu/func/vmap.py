@@ -22,8 +22,8 @@ from ..autograd import Tensor
 from ..random import generator
 from . import batching  # noqa: F401  (gives BatchedTensor its methods)
 from ..ops.shape import cat, stack
-from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis, physical,
-                      remove_batch_axis, union_levels)
+from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis,
+                      remove_batch_axis)
 from .pytree import tree_flatten, tree_unflatten
 from .randomness import RANDOMNESS, draws_for_level, refusal, repeated_runs
 
@@ -140,21 +140,8 @@ def _concatenate(chunks: list, out_dims: Any) -> Any:
     joined = []
     for k, d in enumerate(_broadcast_dims(out_dims, chunks[0], "out_dims")):
         pieces = [leaves[k] for leaves in per_chunk]
-        joined.append(pieces[0] if d is None else _cat(pieces, d % pieces[0].ndim))
+        joined.append(pieces[0] if d is None else cat(pieces, axis=d % pieces[0].ndim))  # batches by its rule
     return tree_unflatten(joined, out_spec)
-
-
-def _cat(pieces: list, axis: int) -> Tensor:
-    """cat, also of pieces batched by an outer vmap (cat has no batching rule): their batch tensors
-    get every level's batch axis and are joined after those axes."""
-    levels = union_levels(pieces)
-    if not levels:
-        return cat(pieces, axis=axis)
-    values = [physical(p, levels) if isinstance(p, BatchedTensor) else p.reshape(*(1,) * len(levels), *p.shape)
-              for p in pieces]
-    batch = np.broadcast_shapes(*(tuple(v.shape[:len(levels)]) for v in values))
-    values = [v.expand(*batch, *v.shape[len(levels):]) for v in values]
-    return BatchedTensor(cat(values, axis=len(levels) + axis), levels)
 
 
 def _one_sample_at_a_time(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs: dict,
