@@ -45,6 +45,31 @@ def test_every_op_batches_without_a_loop_and_equals_the_loop(info):
                                        err_msg=f"{info.name} {shapes} {kwargs} in_dims={in_dims}")
 
 
+@pytest.mark.parametrize("info", [i for i in REGISTRY if i.name not in LOOPED], ids=lambda info: info.name)
+def test_every_op_batches_under_nested_vmaps_with_inputs_at_different_levels(info):
+    """vmap(vmap(op)) over a (2, 3) batch; then the other inputs unbatched, and batched at the
+    outer level only (the op meets operands batched at different levels)."""
+    rng = np.random.default_rng(1)
+    shapes, kwargs = all_cases(info)[0]
+    fn = bind(info, kwargs)
+    draws = [[sample_values(info, shapes, rng) for _ in range(3)] for _ in range(2)]
+    arrays = [np.stack([np.stack([d[i] for d in row]) for row in draws]) for i in range(len(shapes))]
+    first, rest = arrays[0], arrays[1:]
+    layouts = [(tuple(arrays), 0, 0, lambda o, b: [a[o, b] for a in arrays])]
+    if rest:
+        inner_only = (0,) + (None,) * len(rest)
+        layouts += [((first, *(a[0, 0] for a in rest)), inner_only, inner_only,
+                     lambda o, b: [first[o, b], *(a[0, 0] for a in rest)]),
+                    ((first, *(a[:, 0] for a in rest)), 0, inner_only,
+                     lambda o, b: [first[o, b], *(a[o, 0] for a in rest)])]
+    for inputs, outer, inner, sample in layouts:
+        expected = np.stack([np.stack([fn(*map(tg.tensor, sample(o, b))).numpy() for b in range(3)]) for o in range(2)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", BatchingFallbackWarning)
+            got = func.vmap(func.vmap(fn, in_dims=inner), in_dims=outer)(*map(tg.tensor, inputs))
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-12, err_msg=f"{outer} {inner}")
+
+
 @pytest.mark.parametrize("name", sorted(LOOPED - {"dropout"}))
 def test_ops_without_a_rule_still_give_the_loops_result(name):
     info = next(i for i in REGISTRY if i.name == name)
