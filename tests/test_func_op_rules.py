@@ -260,3 +260,15 @@ def test_per_sample_gradients_through_embedding_and_layer_norm_batch_and_equal_a
         for name, p in model.named_parameters():
             np.testing.assert_allclose(grads[name][i].numpy(), p.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
     assert not grads["embed.weight"].numpy()[0, 0].any()
+
+
+def test_a_batched_tensor_answers_shape_questions_as_a_tensor_of_one_sample():
+    seen = {}
+
+    def f(a):
+        seen.update(shape=a.shape, size=a.size(), dim1=a.size(1), count=a.size, numel=a.shape.numel(), ndim=a.dim())
+        return a
+
+    func.vmap(f)(tg.zeros(2, 3, 4))
+    assert seen == {"shape": (3, 4), "size": (3, 4), "dim1": 4, "count": 12, "numel": 12, "ndim": 2}
+    assert isinstance(seen["shape"], tg.Size)

@@ -9,14 +9,16 @@ instead of looping. It subclasses Tensor so that `tensor + batched` reaches the 
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from typing import Any
 
 import numpy as np
 
-from ..autograd import Tensor
+from ..autograd import Size, Tensor
 from ..autograd.function import BatchedOperandError
+from ..autograd.tensor import ElementCount
 
 
 class _Levels(threading.local):
@@ -68,8 +70,8 @@ class BatchedTensor(Tensor):
     data = _data  # so does code that asks for `.data`
 
     @property
-    def shape(self) -> tuple:
-        return tuple(self.value.shape[len(self.levels):])
+    def shape(self) -> Size:
+        return Size(self.value.shape[len(self.levels):])
 
     @property
     def ndim(self) -> int:
@@ -80,8 +82,10 @@ class BatchedTensor(Tensor):
         return self.value.dtype
 
     @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
+    def size(self) -> ElementCount:  # NumPy's count, or PyTorch's x.size() / x.size(dim), as Tensor's
+        count = ElementCount(math.prod(self.shape))
+        count.shape = self.shape
+        return count
 
     def numel(self) -> int:
         return self.size
