@@ -79,7 +79,7 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         """What forward saved: inputs and the output as graph-connected Tensors, other arrays as
-        read-only constants."""
+        read-only constants (all of them constants under `saved_as_constants`)."""
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(
@@ -88,6 +88,8 @@ class Node:
             )
         if saved is None:
             return ()
+        if state.saved_as_constants:
+            return self._saved_constants()
         if not self._wrap_saved:
             return saved
         if saved is _SAVED_OUTPUT_ONLY:  # exp, tanh, sigmoid, sqrt: no loop over one marker
@@ -96,6 +98,20 @@ class Node:
         for value in saved:
             if value is OUTPUT:
                 result.append(Tensor._make(self._out_array, state.grad_enabled, self))
+            elif isinstance(value, _ARRAY_TYPES):
+                result.append(Tensor._make(_read_only(np.asarray(value))))
+            else:
+                result.append(value)
+        return tuple(result)
+
+    def _saved_constants(self) -> tuple:
+        """`saved_tensors` under `saved_as_constants`: the same values, none connected to the graph."""
+        result = []
+        for value in self._saved:
+            if value is OUTPUT:
+                result.append(Tensor._make(self._out_array))
+            elif isinstance(value, Tensor):
+                result.append(value.detach())
             elif isinstance(value, _ARRAY_TYPES):
                 result.append(Tensor._make(_read_only(np.asarray(value))))
             else:

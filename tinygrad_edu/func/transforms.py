@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, no_grad, saved_as_constants
 from ..ops.shape import cat
 from .batched import BatchedTensor
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
@@ -158,7 +158,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         out_leaves, out_spec = tree_flatten(output)
         flat = [x for leaves in leaves_per_arg for x in leaves]
         dummies = [fresh(_zeros_like(out)) for out in out_leaves]  # u: any value works, J^T u is linear
-        transposed = vjp_leaves(out_leaves, dummies, flat, create_graph=True)
+        with saved_as_constants(not keep):  # J^T u recorded as a function of u only, unless the result needs more
+            transposed = vjp_leaves(out_leaves, dummies, flat, create_graph=True)
         tangent_out = vjp_leaves(transposed, tangent_leaves, dummies, keep)
     tangent_out = tree_unflatten(tangent_out, out_spec)
     result = (_plain(output, keep), _plain(tangent_out, keep))
