@@ -106,17 +106,11 @@ class Node:
 
     def _saved_constants(self) -> tuple:
         """`saved_tensors` under `saved_as_constants`: the same values, none connected to the graph."""
-        result = []
-        for value in self._saved:
-            if value is OUTPUT:
-                result.append(Tensor._make(self._out_array))
-            elif isinstance(value, Tensor):
-                result.append(value.detach())
-            elif isinstance(value, _ARRAY_TYPES):
-                result.append(Tensor._make(_read_only(np.asarray(value))))
-            else:
-                result.append(value)
-        return tuple(result)
+        if self._saved is _SAVED_OUTPUT_ONLY:
+            return (Tensor._make(self._out_array),)
+        return tuple(Tensor._make(self._out_array) if v is OUTPUT else v.detach() if isinstance(v, Tensor)
+                     else Tensor._make(_read_only(np.asarray(v))) if isinstance(v, _ARRAY_TYPES) else v
+                     for v in self._saved)
 
     # -- the public read interface (graph drawing, the op registry, explanations) ---------------
 
