@@ -106,11 +106,16 @@ class Node:
 
     def _saved_constants(self) -> tuple:
         """`saved_tensors` under `saved_as_constants`: the same values, none connected to the graph."""
-        if self._saved is _SAVED_OUTPUT_ONLY:
-            return (Tensor._make(self._out_array),)
-        return tuple(Tensor._make(self._out_array) if v is OUTPUT else v.detach() if isinstance(v, Tensor)
-                     else Tensor._make(_read_only(np.asarray(v))) if isinstance(v, _ARRAY_TYPES) else v
-                     for v in self._saved)
+        result = []
+        for value in self._saved:
+            if value is OUTPUT:
+                value = Tensor._make(self._out_array)
+            elif isinstance(value, Tensor):
+                value = value.detach()
+            elif isinstance(value, _ARRAY_TYPES):
+                value = Tensor._make(_read_only(np.asarray(value)))
+            result.append(value)
+        return tuple(result)
 
     # -- the public read interface (graph drawing, the op registry, explanations) ---------------
 
