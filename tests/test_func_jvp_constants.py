@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
+import tinygrad_edu.autograd.functional as AF
 from tinygrad_edu import func
 from tinygrad_edu.autograd import grad, saved_as_constants, walk_order
 from tinygrad_edu.func import transforms
@@ -154,6 +155,17 @@ def test_jvp_of_tensors_that_require_grad_backpropagates_second_derivatives():
     tangent.backward()
     np.testing.assert_allclose(x_t.grad.numpy(), exact_hessian(X) @ v, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(v_t.grad.numpy(), exact_gradient(X), rtol=1e-10, atol=1e-12)
+
+
+def test_autograd_functional_jvp_fast_unless_create_graph():
+    """torch.autograd.functional.jvp: the fast path without create_graph, exact second derivatives with it."""
+    v = RNG.standard_normal(4)
+    _, plain = AF.jvp(scalar_fn, tg.tensor(X), tg.tensor(v))
+    np.testing.assert_allclose(plain.numpy(), exact_gradient(X) @ v, rtol=1e-10)
+    x_t = tg.tensor(X, requires_grad=True)
+    _, tangent = AF.jvp(scalar_fn, x_t, tg.tensor(v), create_graph=True)
+    tangent.backward()
+    np.testing.assert_allclose(x_t.grad.numpy(), exact_hessian(X) @ v, rtol=1e-10, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------
