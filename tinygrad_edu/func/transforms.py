@@ -4,7 +4,8 @@ Each takes a function and returns a function; arguments and results may be pytre
 Reverse mode is the engine's `grad` on fresh inputs (differentiate.py). Forward mode is built on
 it without per-op rules (docs/func.md): the vjp u -> J^T u is linear in u and differentiable, so
 differentiating <J^T u, v> with respect to u gives J v, at the cost of about two backward passes
-whatever the number of outputs. Jacobians vectorise over their basis vectors with vmap.
+whatever the number of outputs (the second one short: see `jvp`). Jacobians vectorise over their
+basis vectors with vmap.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def _matching(tangents: Any, primals: tuple, op: str) -> list:
 
 def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
     """torch.func.jvp: `(output, J v)` (and aux), forward mode by the double-vjp construction:
-    u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v."""
+    u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v. Unless the
+    result must be differentiable, J^T u is recorded with saved values as constants (u alone)."""
     tangent_leaves = _matching(tangents, primals, "jvp")
     with transform_level():
         new_primals, leaves_per_arg, specs = _fresh_args(primals, tuple(range(len(primals))))
