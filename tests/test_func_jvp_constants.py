@@ -227,3 +227,14 @@ def test_jvp_walks_only_the_linear_backward_unless_its_result_needs_a_graph(monk
         walked[requires_grad] = len(transposed)
     assert walked[False] == 3 * n_ops // 4
     assert walked[True] >= 3 * n_ops // 4 + n_ops  # the full path: J^T u reaches back into the forward graph
+
+
+def test_saved_as_constants_restores_what_it_replaced():
+    from tinygrad_edu.autograd.mode import state
+
+    assert not state.saved_as_constants
+    with saved_as_constants():
+        with saved_as_constants(False):
+            assert not state.saved_as_constants
+        assert state.saved_as_constants
+    assert not state.saved_as_constants
