@@ -41,7 +41,7 @@ PACKAGE = "tinygrad_edu"
 # top-level folders ([tool.setuptools.package-dir]), so that a cycle through them is seen too
 SOURCE_DIRS = {"tinygrad_edu": "tinygrad_edu", "tinygrad_edu.nn": "nn", "tinygrad_edu.optim": "optim"}
 CORE = "tinygrad_edu.autograd"
-CORE_ORDER = ("mode", "dtypes", "versions", "tensor", "function", "backprop")  # each may import only earlier ones
+CORE_ORDER = ("mode", "dtypes", "versions", "tensor", "several_outputs", "function", "backprop")  # each may import only earlier ones
 MAX_LINES = 500
 LINE_LIMIT_DIR = "tinygrad_edu"  # the folder whose every .py file must stay within MAX_LINES
 TOP_LAYERS = ("tinygrad_edu.exercises",)  # packages that only users (notebooks, tests) import

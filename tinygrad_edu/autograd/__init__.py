@@ -1,9 +1,10 @@
 """The autograd core, in reading order: each module imports only those listed before it.
 
-    mode      grad mode and anomaly mode (per thread)
+    mode      grad mode, anomaly mode and saved-as-constants mode (per thread)
     dtypes    the default float dtype and PyTorch's result dtypes
     versions  in-place write tracking, views and their bases
     tensor    Tensor: data, grad, grad_fn, the Python protocol, hooks
+    several_outputs  a user Function's tuple of outputs, packed into one array
     function  Function (an op's definition) and Node (one recorded call)
     backprop  the chain rule over the graph: backward() and grad()
 
@@ -15,10 +16,11 @@ from .backprop import backward, grad, input_gradients, node_gradients, unbroadca
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function, Node
 from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled, no_grad,
-                   set_grad_enabled)
+                   saved_as_constants, set_grad_enabled)
 from .tensor import Size, Tensor
 from .versions import mark_written
 
 __all__ = ["Function", "Node", "Size", "Tensor", "backward", "detect_anomaly", "enable_grad", "get_default_dtype", "grad",
            "inference_mode", "input_gradients", "is_anomaly_enabled", "is_grad_enabled", "mark_written", "no_grad",
-           "node_gradients", "set_default_dtype", "set_grad_enabled", "unbroadcast", "walk_order"]
+           "node_gradients", "saved_as_constants", "set_default_dtype", "set_grad_enabled", "unbroadcast",
+           "walk_order"]

@@ -20,6 +20,7 @@ import numpy as np
 from . import versions
 from .dtypes import FLOAT64, fix_float64
 from .mode import check_finite, state
+from .several_outputs import SeveralOutputs
 from .tensor import Tensor, _read_only
 
 _new_object = object.__new__
@@ -87,7 +88,7 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         """What forward saved: inputs and the output as graph-connected Tensors, other arrays as
-        read-only constants."""
+        read-only constants (all of them constants under `saved_as_constants`)."""
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(
@@ -96,6 +97,8 @@ class Node:
             )
         if saved is None:
             return ()
+        if state.saved_as_constants:
+            return self._saved_constants()
         if not self._wrap_saved:
             return saved
         if saved is _SAVED_OUTPUT_ONLY:  # exp, tanh, sigmoid, sqrt: no loop over one marker
@@ -108,6 +111,19 @@ class Node:
                 result.append(Tensor._make(_read_only(np.asarray(value))))
             else:
                 result.append(value)
+        return tuple(result)
+
+    def _saved_constants(self) -> tuple:
+        """`saved_tensors` under `saved_as_constants`: the same values, none connected to the graph."""
+        result = []
+        for value in self._saved:
+            if value is OUTPUT:
+                value = Tensor._make(self._out_array)
+            elif isinstance(value, Tensor):
+                value = value.detach()
+            elif isinstance(value, _ARRAY_TYPES):
+                value = Tensor._make(_read_only(np.asarray(value)))
+            result.append(value)
         return tuple(result)
 
     # -- the public read interface (graph drawing, the op registry, explanations) ---------------
@@ -364,47 +380,6 @@ class Function:
         if ctx._saved is not None:
             ctx._resolve_saved(args, out, raw)
         return t
-
-
-class SeveralOutputs:
-    """A Function whose forward returns a tuple, as `torch.autograd.Function` allows: the float
-    outputs are flattened into the one array its node produces, and handed out as views of it, so
-    their gradients meet there (zeros for an unused one); outputs of other dtypes (indices) are
-    returned as constants. Backward then receives one gradient per output, as in PyTorch."""
-
-    def __init__(self, outputs: tuple) -> None:
-        arrays = [o._data if isinstance(o, Tensor) else np.asarray(o) for o in outputs]
-        self.shapes = [a.shape for a in arrays]
-        self.dtypes = [a.dtype for a in arrays]
-        self.differentiable = [a.dtype.kind == "f" for a in arrays]
-        self.constants = [None if d else a for a, d in zip(arrays, self.differentiable)]
-        floats = [a.ravel() for a, d in zip(arrays, self.differentiable) if d]
-        self.packed = np.concatenate(floats) if floats else np.zeros(0)
-
-    def split(self, packed: Tensor) -> list:
-        """The packed tensor (or its gradient) cut back into one tensor per output."""
-        parts, start = [], 0
-        for shape, dtype, differentiable in zip(self.shapes, self.dtypes, self.differentiable):
-            if not differentiable:
-                parts.append(None)
-                continue
-            size = int(np.prod(shape))
-            part = packed[start:start + size].reshape(shape)
-            parts.append(part if part.dtype == dtype else part.astype(dtype))
-            start += size
-        return parts
-
-    def unpack(self, packed: Tensor) -> tuple:
-        parts = self.split(packed)
-        outputs = tuple(Tensor._make(c) if p is None else p for p, c in zip(parts, self.constants))
-        self.packed = self.constants = None  # the node keeps only the layout
-        return outputs
-
-    def gradients(self, packed_grad: Tensor) -> list:
-        """One gradient per output; an output of integer dtype gets zeros of its shape (PyTorch's
-        materialized gradient of a non-differentiable output)."""
-        return [Tensor._make(np.zeros(shape)) if g is None else g
-                for g, shape in zip(self.split(packed_grad), self.shapes)]
 
 
 def _on_tensors(forward: Any) -> Any:

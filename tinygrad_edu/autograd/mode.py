@@ -1,4 +1,4 @@
-"""Grad mode and anomaly mode: two per-thread switches that every op reads.
+"""Grad mode, anomaly mode and saved-as-constants mode: per-thread switches the engine reads.
 
 Each context manager remembers the value it replaced and puts exactly that value back when it is
 left, so contexts of different kinds may be left in any order (a generator suspended inside
@@ -16,11 +16,13 @@ import numpy as np
 
 
 class _ThreadState(threading.local):
-    """The switches of one thread: recording on or off, NaN/Inf checks on or off."""
+    """The switches of one thread: recording on or off, NaN/Inf checks on or off, saved values
+    handed to backward formulas as constants or not."""
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        self.saved_as_constants = False
 
 
 state = _ThreadState()
@@ -111,6 +113,19 @@ class detect_anomaly(_SwitchContext):
     def __init__(self, check_nan: bool = True) -> None:
         super().__init__()
         self._value = bool(check_nan)
+
+
+class saved_as_constants(_SwitchContext):
+    """While on, backward formulas read what forward saved as constants, cut from the graph. A
+    gradient recorded with `create_graph=True` is then a function of the incoming gradient only
+    (linear in it): differentiating it again walks the backward's nodes, not the forward graph.
+    Exact for derivatives with respect to that gradient, lost for those with respect to the inputs."""
+
+    _switch = "saved_as_constants"
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self._value = bool(mode)
 
 
 def check_finite(arr: np.ndarray, op: str, where: str) -> None:

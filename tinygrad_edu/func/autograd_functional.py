@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd import Tensor, enable_grad, grad
+from ..autograd import Tensor, enable_grad, grad, saved_as_constants
 from ..ops.shape import stack
 from . import transforms
 from .differentiate import fresh, vjp_leaves
@@ -88,7 +88,8 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         new, inputs_tuple, outs, outputs_tuple = _run(func, inputs, "jvp")
         vs = _default_v(v, new, "input", "jvp")
         dummies = tuple(fresh(Tensor._make(np.zeros(o.shape, dtype=o.dtype))) for o in outs)
-        transposed = _grads(outs, new, dummies, True, strict, "jvp")
+        with saved_as_constants(not create_graph):  # J^T u as a function of u only (func.jvp's fast path)
+            transposed = _grads(outs, new, dummies, True, strict, "jvp")
         product = _grads(transposed, dummies, vs, create_graph, False, "jvp")
     return _shaped(_finish(outs, create_graph), outputs_tuple), _shaped(_finish(product, create_graph), outputs_tuple)
 

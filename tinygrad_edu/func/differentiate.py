@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd import Tensor, enable_grad, grad
+from ..autograd import Tensor, enable_grad, grad, saved_as_constants
 from .batched import BatchedTensor, active_levels, levels_of, physical
 
 
@@ -26,15 +26,18 @@ DEPTH = _Depth()  # how many autodiff transforms are running in this thread (nes
 
 
 class transform_level:
-    """Context of one autodiff transform: counts the nesting and turns grad mode on."""
+    """Context of one autodiff transform: counts the nesting and turns grad mode on (and
+    saved-as-constants mode off: a transform run inside a backward formula records exactly)."""
 
     def __enter__(self) -> None:
         DEPTH.value += 1
-        self._grad = enable_grad()
-        self._grad.__enter__()
+        self._modes = (enable_grad(), saved_as_constants(False))
+        for mode in self._modes:
+            mode.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
-        self._grad.__exit__(*exc)
+        for mode in reversed(self._modes):
+            mode.__exit__(*exc)
         DEPTH.value -= 1
 
 
@@ -69,13 +72,13 @@ def vjp_leaves(outputs: list, cotangents: list, inputs: list, create_graph: bool
     """sum_i <cotangent_i, d output_i / d input> for every input (zeros where an input is unused),
     through one backward pass on the batch tensors. Keeps the graph (vjp functions are reusable)."""
     roots, root_grads = [], []
+    input_levels = {level for x in inputs for level in levels_of(x)}
     for out, cot in zip(outputs, cotangents):
         if not isinstance(out, Tensor):
             raise TypeError(f"func: the function returned a {type(out).__name__} where a tensor was expected")
         cot = cot if isinstance(cot, Tensor) else Tensor(np.asarray(cot, dtype=out.dtype))
         if tuple(cot.shape) != tuple(out.shape):
             raise ValueError(f"func: cotangent of shape {tuple(cot.shape)} for an output of shape {tuple(out.shape)}")
-        input_levels = {level for x in inputs for level in levels_of(x)}
         extra = set(levels_of(cot)) - input_levels
         if extra:
             raise NotImplementedError("func: a cotangent batched by a vmap outside the vjp is not supported; call "
@@ -84,12 +87,14 @@ def vjp_leaves(outputs: list, cotangents: list, inputs: list, create_graph: bool
             continue
         levels = tuple(sorted(set(levels_of(out)) | set(levels_of(cot))))
         out_value, cot_value = physical(out, levels), physical(cot, levels)
-        shape = np.broadcast_shapes(out_value.shape, cot_value.shape)
-        if out_value.shape != shape:
-            out_value = out_value.expand(*shape)
+        if out_value._data.shape != cot_value._data.shape:  # batched at different levels: broadcast both
+            shape = np.broadcast_shapes(out_value.shape, cot_value.shape)
+            if out_value.shape != shape:
+                out_value = out_value.expand(*shape)
+            cot_value = (Tensor._make(np.broadcast_to(cot_value._data, shape)) if not cot_value.requires_grad
+                         else cot_value.expand(*shape))
         roots.append(out_value)
-        root_grads.append(Tensor._make(np.broadcast_to(cot_value._data, shape))
-                          if not cot_value.requires_grad else cot_value.expand(*shape))
+        root_grads.append(cot_value)
     values = [x.value if isinstance(x, BatchedTensor) else x for x in inputs]
     found = grad(roots, values, root_grads, retain_graph=True, create_graph=create_graph,
                  allow_unused=True) if roots else (None,) * len(values)

@@ -4,7 +4,8 @@ Each takes a function and returns a function; arguments and results may be pytre
 Reverse mode is the engine's `grad` on fresh inputs (differentiate.py). Forward mode is built on
 it without per-op rules (docs/func.md): the vjp u -> J^T u is linear in u and differentiable, so
 differentiating <J^T u, v> with respect to u gives J v, at the cost of about two backward passes
-whatever the number of outputs. Jacobians vectorise over their basis vectors with vmap.
+whatever the number of outputs (the second one short: see `jvp`). Jacobians vectorise over their
+basis vectors with vmap.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, no_grad, saved_as_constants
 from .batched import BatchedTensor
 from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .pytree import tree_flatten, tree_map, tree_unflatten
@@ -147,7 +148,8 @@ def _matching(tangents: Any, primals: tuple, op: str) -> list:
 
 def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
     """torch.func.jvp: `(output, J v)` (and aux), forward mode by the double-vjp construction:
-    u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v."""
+    u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v. Unless the
+    result must be differentiable, J^T u is recorded with saved values as constants (u alone)."""
     tangent_leaves = _matching(tangents, primals, "jvp")
     with transform_level():
         new_primals, leaves_per_arg, specs = _fresh_args(primals, tuple(range(len(primals))))
@@ -157,7 +159,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         out_leaves, out_spec = tree_flatten(output)
         flat = [x for leaves in leaves_per_arg for x in leaves]
         dummies = [fresh(_zeros_like(out)) for out in out_leaves]  # u: any value works, J^T u is linear
-        transposed = vjp_leaves(out_leaves, dummies, flat, create_graph=True)
+        with saved_as_constants(not keep):  # J^T u recorded as a function of u only, unless the result needs more
+            transposed = vjp_leaves(out_leaves, dummies, flat, create_graph=True)
         tangent_out = vjp_leaves(transposed, tangent_leaves, dummies, keep)
     tangent_out = tree_unflatten(tangent_out, out_spec)
     result = (_plain(output, keep), _plain(tangent_out, keep))

@@ -139,7 +139,8 @@ class TanhBackward(Function):
     def backward(ctx, gg):
         g, out = ctx.saved_tensors
         need_g, need_out = ctx.needs_input_grad
-        return (gg * (1 - out * out) if need_g else None), (gg * g * out * -2.0 if need_out else None)
+        # linear in g: its derivative in g, applied to gg, is the op itself on (gg, out)
+        return (TanhBackward.apply(gg, out) if need_g else None), (gg * g * out * -2.0 if need_out else None)
 
 
 class Sigmoid(Function):
@@ -172,7 +173,8 @@ class SigmoidBackward(Function):
     def backward(ctx, gg):
         g, out = ctx.saved_tensors
         need_g, need_out = ctx.needs_input_grad
-        return (gg * out * (1 - out) if need_g else None), (gg * g * (1 - out * 2.0) if need_out else None)
+        # linear in g: its derivative in g, applied to gg, is the op itself on (gg, out)
+        return (SigmoidBackward.apply(gg, out) if need_g else None), (gg * g * (1 - out * 2.0) if need_out else None)
 
 
 class Relu(Function):
