@@ -34,10 +34,6 @@ from .batching import (batch_shape, elementwise, getitem, getitem_with_batched_i
                        shift_axis)
 
 
-def _count(batch: tuple) -> int:
-    return math.prod(batch)
-
-
 def with_full_batch(x: Any, levels: tuple[int, ...], batch: tuple[int, ...]) -> Tensor:
     """The batch tensor of `x` with every axis of `levels` at its full size (an unbatched tensor,
     or one batched at fewer levels, is broadcast: a view, no copy)."""
@@ -129,7 +125,7 @@ def linear_rule(op: type, x: Any, weight: Any, bias: Any = None) -> Any:
 def _batch_last(value: Tensor, nb: int) -> Tensor:
     """(B..., K, L) -> (K, B... * L): the batch axes folded into the columns of a matrix."""
     k, length = value.shape[nb:]
-    return value.permute(nb, *range(nb), nb + 1).reshape(k, _count(value.shape[:nb]) * length)
+    return value.permute(nb, *range(nb), nb + 1).reshape(k, math.prod(value.shape[:nb]) * length)
 
 
 def _batch_first(value: Tensor, batch: tuple) -> Tensor:
@@ -174,10 +170,8 @@ def max_pool_rule(op: type, x: BatchedTensor, kernel_size: tuple) -> BatchedTens
 def cross_entropy_rule(op: type, logits: Any, target: Any, weight: Any = None, ignore_index: Any = -100,
                        reduction: str = "mean") -> Any:
     """Each sample's loss over its own rows: the batch's rows in one op without reduction, then
-    reduced per sample (a weighted mean divides by each sample's own total weight)."""
-    if levels_of(weight):
-        return one_sample_at_a_time(op, (logits, target), {"weight": weight, "ignore_index": ignore_index,
-                                                           "reduction": reduction})
+    reduced per sample (a weighted mean divides by each sample's own total weight). The class
+    weights are an array (cross_entropy reads them), never batched."""
     target = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target))
     levels, batch = _levels_and_batch((logits, target))
     rows = with_full_batch(logits, levels, batch)
@@ -211,7 +205,7 @@ def one_sample_at_a_time(op: type, args: tuple, kwargs: dict) -> Any:
     """The fallback for an op without a rule: the op on each sample, the results stacked (still
     one graph: each sample's slice is an op on the batch tensor)."""
     levels, batch = _levels_and_batch([*args, *kwargs.values()])
-    count = _count(batch)
+    count = math.prod(batch)
     warnings.warn(f"vmap: {op.__name__} has no batching rule; it runs once per sample ({count} calls)",
                   BatchingFallbackWarning, stacklevel=4)
 
