@@ -435,7 +435,7 @@ def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = target * (tg.where(target.data > 0, target, 1.0).log() - input)  # 0 log 0 = 0
+        loss = target * (tg.where(target.detach() > 0, target, 1.0).log() - input)  # 0 log 0 = 0
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction, "kl_div")
