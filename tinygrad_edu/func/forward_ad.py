@@ -20,6 +20,8 @@ from ..autograd.dtypes import FLOAT64, fix_float64
 from ..autograd.function import Node, TransformOperandError, _op_error
 from ..autograd.mode import check_finite, state
 from ..autograd.tensor import ElementCount
+from ..methods import TENSOR_METHODS
+from ..ops import compare
 from ..ops.arithmetic import Abs, Add, Div, Mul, Neg, Pow, Remainder, Sub
 from ..ops.conv import ConvProduct, Fold, MaxPool2d, Unfold
 from ..ops.einsum import Einsum
@@ -60,7 +62,9 @@ class DualTensor(Tensor):
     def _data(self) -> np.ndarray:  # no one array: Function.apply runs the jvp rule, other readers fall back
         raise DualOperandError
 
-    data = _data
+    @property
+    def data(self) -> Tensor:  # PyTorch's `.data` of a dual tensor: the values alone, no tangent
+        return self.primal.data
 
     @property
     def shape(self) -> Size:
@@ -89,6 +93,22 @@ class DualTensor(Tensor):
 
     def __repr__(self) -> str:
         return f"DualTensor(shape={tuple(self.shape)}, dtype={self.dtype})"
+
+
+def _on_primals(function: Callable) -> Callable:
+    """A Tensor method outside the graph (comparisons, rounding, argmax) on dual numbers: the
+    method on their primals (its result is piecewise constant, a tangent of zero)."""
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return function(*(primal_of(a) for a in args), **{k: primal_of(v) for k, v in kwargs.items()})
+
+    method.__doc__ = function.__doc__
+    return method
+
+
+for _name, _function in TENSOR_METHODS.items():
+    if getattr(_function, "__module__", None) == compare.__name__:
+        setattr(DualTensor, _name, _on_primals(_function))
 
 
 def make_dual(primal: Tensor, tangent: Tensor | None) -> DualTensor:
@@ -219,7 +239,10 @@ def reduction_jvp(op: type, ctx: Node, out: Tensor, primals: list, tangents: lis
 
 
 def linear_jvp(op: type, ctx: Node, out: Tensor, primals: list, tangents: list, kwargs: dict) -> Tensor:
-    """A linear op's tangent is the op on the tangents (zeros for a tensor without one)."""
+    """A linear op's tangent is the op on the tangents (zeros for a tensor without one); padding
+    adds a constant, whose tangent is zero."""
+    if op is Pad:
+        kwargs = {**kwargs, "value": 0.0}
     operands = [t if t is not None else _zeros(p) if isinstance(p, Tensor) else p for p, t in zip(primals, tangents)]
     return op.apply(*operands, **kwargs)
 
