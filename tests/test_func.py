@@ -111,10 +111,10 @@ def test_jvp_costs_two_backward_passes_whatever_the_output_size(monkeypatch):
             x = (x * 1.1).sin()
         return x
 
-    dual_numbers_apply = transforms._dual_numbers_apply
+    dual_numbers_serve = transforms.dual_numbers_serve
     for double_vjp, backward_passes in ((False, 0), (True, 2)):
-        monkeypatch.setattr(transforms, "_dual_numbers_apply",
-                            (lambda leaves: False) if double_vjp else dual_numbers_apply)
+        monkeypatch.setattr(transforms, "dual_numbers_serve",
+                            (lambda leaves: False) if double_vjp else dual_numbers_serve)
         for n in (2, 200):
             calls.clear()
             x, v = RNG.uniform(-1, 1, n), RNG.uniform(-1, 1, n)

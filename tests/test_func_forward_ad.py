@@ -27,7 +27,7 @@ def central_difference(fn, arrays, tangents):
 
 def jvp_by_double_vjp(monkeypatch, fn, primals, tangents):
     with monkeypatch.context() as patch:
-        patch.setattr(transforms, "_dual_numbers_apply", lambda leaves: False)
+        patch.setattr(transforms, "dual_numbers_serve", lambda leaves: False)
         return func.jvp(fn, primals, tangents)
 
 
@@ -242,3 +242,25 @@ def test_softmax_and_cross_entropy_against_torch():
         _compare(lambda z: F.cross_entropy(z, tg.tensor(labels), reduction=reduction),
                  lambda z: torch.nn.functional.cross_entropy(z, torch.tensor(labels), reduction=reduction),
                  [logits], [tangent])
+
+
+def test_autograd_functional_jvp_by_dual_numbers_unless_create_graph_or_strict():
+    import tinygrad_edu.autograd.functional as AF
+
+    x, y = RNG.standard_normal(3), RNG.standard_normal(3)
+    u, v = RNG.standard_normal(3), RNG.standard_normal(3)
+
+    def f(a, b):
+        return (a * b).sin(), (a.exp() * b).sum()
+
+    expected = (np.cos(x * y) * (u * y + x * v), (np.exp(x) * u * y + np.exp(x) * v).sum())
+    for create_graph, strict, dual in ((False, False, True), (True, False, False), (False, True, False)):
+        taken, (outs, products) = dual_path_taken(lambda: AF.jvp(f, (tg.tensor(x), tg.tensor(y)),
+                                                                  (tg.tensor(u), tg.tensor(v)),
+                                                                  create_graph=create_graph, strict=strict))
+        assert taken == dual and isinstance(outs, tuple) and isinstance(products, tuple)
+        for product, value in zip(products, expected):
+            np.testing.assert_allclose(product.numpy(), value, rtol=1e-12)
+    taken, (out, product) = dual_path_taken(lambda: AF.jvp(lambda a: a.tanh(), tg.tensor(x), tg.tensor(u)))
+    assert taken and isinstance(out, tg.Tensor)
+    np.testing.assert_allclose(product.numpy(), (1 - np.tanh(x) ** 2) * u, rtol=1e-12)

@@ -155,21 +155,21 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
     as arrays), `func` runs again by the double-vjp construction (transforms expect pure functions)."""
     tangent_leaves = _matching(tangents, primals, "jvp")
     primal_leaves = [leaf for p in primals for leaf in tree_flatten(p)[0]]
-    if _dual_numbers_apply(primal_leaves + tangent_leaves):
+    if dual_numbers_serve(primal_leaves + tangent_leaves):
         try:
-            return _dual_jvp(func, primals, tangents, has_aux)
+            return dual_jvp(func, primals, tangents, has_aux)
         except DualOperandError:
             pass  # something dual numbers cannot run: the double-vjp construction below
     return _double_vjp_jvp(func, primals, tangents, tangent_leaves, has_aux)
 
 
-def _dual_numbers_apply(leaves: list) -> bool:
+def dual_numbers_serve(leaves: list) -> bool:
     """Dual numbers serve a jvp outside every other transform whose inputs and result need no graph."""
     return (DEPTH.value == 0 and not FORWARD.active and not active_levels()
             and all(type(x) is Tensor and x.dtype.kind == "f" and not x.requires_grad for x in leaves))
 
 
-def _dual_jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool) -> tuple:
+def dual_jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool) -> tuple:
     """jvp by dual numbers: each primal leaf paired with its tangent, `func` run once."""
     duals = []
     for p, t in zip(primals, tangents):
