@@ -213,14 +213,15 @@ def _first(result: Any, i: int = 0) -> Any:
 def elementwise_jvp(op: type, ctx: Node, out: Tensor, primals: list, tangents: list, kwargs: dict) -> Tensor:
     """J t = sum_i d out/d x_i * t_i: backward multiplies its gradient by exactly that local
     derivative, so it is backward of each tangent (broadcast to the output's shape)."""
-    needs = ctx.needs_input_grad
+    several = ctx.needs_input_grad.count(True) > 1
+    shape = out._data.shape
     total = None
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        if needs.count(True) > 1:
+        if several:
             ctx.needs_input_grad = _only(len(tangents), i)  # backward computes this input's part alone
-        part = _first(op.backward(ctx, t if t.shape == out.shape else t.expand(*out.shape)), i)
+        part = _first(op.backward(ctx, t if t._data.shape == shape else t.expand(*shape)), i)
         total = part if total is None else total + part
     return total
 
