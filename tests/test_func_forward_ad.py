@@ -264,3 +264,54 @@ def test_autograd_functional_jvp_by_dual_numbers_unless_create_graph_or_strict()
     taken, (out, product) = dual_path_taken(lambda: AF.jvp(lambda a: a.tanh(), tg.tensor(x), tg.tensor(u)))
     assert taken and isinstance(out, tg.Tensor)
     np.testing.assert_allclose(product.numpy(), (1 - np.tanh(x) ** 2) * u, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------------
+# torch.autograd.forward_ad's API
+
+
+def test_dual_level_make_dual_unpack_dual():
+    import tinygrad_edu.autograd.forward_ad as fwAD
+
+    x, v, w = RNG.standard_normal(4), RNG.standard_normal(4), RNG.standard_normal((3, 4))
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(tg.tensor(x), tg.tensor(v))
+        out = (tg.tensor(w) @ dual).tanh().sum() * dual.exp().mean()
+        primal, tangent = fwAD.unpack_dual(out)
+        assert fwAD.unpack_dual(tg.tensor(x)).tangent is None
+    expected = central_difference(lambda a: (tg.tensor(w) @ a).tanh().sum() * a.exp().mean(), [x], [v])
+    np.testing.assert_allclose(tangent.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(primal.numpy(), np.tanh(w @ x).sum() * np.exp(x).mean(), rtol=1e-12)
+
+
+def test_forward_ad_errors_name_the_problem():
+    import tinygrad_edu.autograd.forward_ad as fwAD
+
+    x = tg.tensor(RNG.standard_normal(3))
+    with pytest.raises(RuntimeError, match="inside `with dual_level"):
+        fwAD.make_dual(x, x)
+    with fwAD.dual_level():
+        with pytest.raises(RuntimeError, match="nested dual levels"):
+            fwAD.dual_level().__enter__()
+        with pytest.raises(ValueError, match="tangent of its shape"):
+            fwAD.make_dual(x, tg.tensor(np.ones(2)))
+        with pytest.raises(RuntimeError, match="require grad"):
+            fwAD.make_dual(tg.tensor(x.numpy(), requires_grad=True), x)
+        dual = fwAD.make_dual(x, x)
+        with pytest.raises(NotImplementedError, match="Cube has no jvp rule"):
+            Cube.apply(dual)
+        with pytest.raises(NotImplementedError, match="values were read as an array"):
+            dual.numpy()
+
+
+def test_forward_ad_against_torch():
+    torch = _torch()
+    x, v = RNG.standard_normal((2, 5)), RNG.standard_normal((2, 5))
+    import tinygrad_edu.autograd.forward_ad as fwAD
+
+    with fwAD.dual_level():
+        ours = fwAD.unpack_dual(fwAD.make_dual(tg.tensor(x), tg.tensor(v)).log_softmax(axis=1).sigmoid()).tangent
+    with torch.autograd.forward_ad.dual_level():
+        dual = torch.autograd.forward_ad.make_dual(torch.tensor(x), torch.tensor(v))
+        theirs = torch.autograd.forward_ad.unpack_dual(torch.sigmoid(torch.log_softmax(dual, dim=1))).tangent
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)

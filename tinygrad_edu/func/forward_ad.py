@@ -5,13 +5,14 @@ op on it reaches `Function.apply`, whose read of the dual's array raises; the op
 forward on the primals' arrays, and the output's tangent by the op's rule in `JVP_RULES` (five
 families, most reusing the op's own backward), with no graph recorded at all. Anything else (an op
 without a rule, code reading a dual's values, an inner transform) raises DualOperandError, and
-jvp runs the double-vjp construction instead (transforms.py).
+jvp runs the double-vjp construction instead (transforms.py). The end of the file is
+torch.autograd.forward_ad's API on the same dual numbers (`dual_level`, `make_dual`, `unpack_dual`).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -38,7 +39,14 @@ _new_object = object.__new__
 
 class DualOperandError(TransformOperandError):
     """A dual number was asked for its one array. Inside `Function.apply` the op then runs by its
-    jvp rule; anywhere else (`.numpy()`, an op without a rule) jvp falls back to double vjp."""
+    jvp rule; anywhere else (`.numpy()`, an op without a rule) jvp falls back to double vjp. The
+    message is worked out only when shown (raised once per op on the fast path)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else (
+            "forward mode: a dual tensor's values were read as an array, which dual numbers cannot follow "
+            "(.numpy(), float(), an in-place write, or an operation without a jvp rule: see "
+            "tinygrad_edu.func.forward_ad.JVP_RULES); func.jvp runs the double-vjp construction instead")
 
 
 class _ForwardMode(threading.local):
@@ -111,12 +119,12 @@ for _name, _function in TENSOR_METHODS.items():
         setattr(DualTensor, _name, _on_primals(_function))
 
 
-def make_dual(primal: Tensor, tangent: Tensor | None) -> DualTensor:
+def dual(primal: Tensor, tangent: Tensor | None) -> DualTensor:
     """A dual number; built without __init__ (one per op on the fast path), its graph fields empty."""
-    dual = _new_object(DualTensor)
-    dual.primal, dual.tangent = primal, tangent
-    dual._requires_grad, dual.grad_fn, dual._grad, dual._version = False, None, None, 0
-    return dual
+    result = _new_object(DualTensor)
+    result.primal, result.tangent = primal, tangent
+    result._requires_grad, result.grad_fn, result._grad, result._version = False, None, None, 0
+    return result
 
 
 def primal_of(x: Any) -> Any:
@@ -170,7 +178,7 @@ def run_dual(op: type, *args: Any, **kwargs: Any) -> Any:
         tangent = family(op, ctx, out, primals, tangents, kwargs)
     finally:
         state.grad_enabled = enabled
-    return make_dual(out, tangent)
+    return dual(out, tangent)
 
 
 _NEEDS: dict[tuple, tuple] = {}  # one needs_input_grad tuple per pattern, shared (as Function.apply does)
@@ -313,3 +321,52 @@ def refuse_inside(transform: str) -> None:
     constants, so the jvp falls back to double vjp, under which transforms nest."""
     if FORWARD.active:
         raise DualOperandError(f"{transform} inside a dual-number jvp")
+
+
+# ----------------------------------------------------------------------------------------------
+# torch.autograd.forward_ad's API (attached as tinygrad_edu.autograd.forward_ad)
+
+
+class UnpackedDualTensor(NamedTuple):
+    primal: Tensor
+    tangent: Tensor | None
+
+
+class dual_level:
+    """torch.autograd.forward_ad.dual_level: inside it, tensors made by `make_dual` carry their
+    tangents through every op with a jvp rule (one level at a time, as in PyTorch; no graph is
+    recorded for the results, unlike PyTorch)."""
+
+    def __enter__(self) -> int:
+        if FORWARD.active:
+            raise RuntimeError("dual_level: forward mode is already running in this thread; nested dual levels "
+                               "are not supported (as in PyTorch)")
+        FORWARD.active = True
+        return 0
+
+    def __exit__(self, *exc: Any) -> None:
+        FORWARD.active = False
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> DualTensor:
+    """torch.autograd.forward_ad.make_dual: `tensor` with `tangent` attached, inside `dual_level`."""
+    if not FORWARD.active:
+        raise RuntimeError("make_dual: call it inside `with dual_level():`")
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor) or type(tensor) is not Tensor:
+        raise TypeError(f"make_dual: expects two plain tensors, got {type(tensor).__name__} and "
+                        f"{type(tangent).__name__}")
+    if tuple(tensor.shape) != tuple(tangent.shape) or tensor.dtype.kind != "f":
+        raise ValueError(f"make_dual: needs a float tensor and a tangent of its shape; got a tensor of shape "
+                         f"{tuple(tensor.shape)} and dtype {tensor.dtype}, a tangent of shape {tuple(tangent.shape)}")
+    if tensor.requires_grad or tangent.requires_grad:
+        raise RuntimeError("make_dual: forward mode here records no graph, so tensors that require grad are not "
+                           "supported; pass detached tensors (or use func.jvp, which differentiates through them)")
+    return dual(tensor, tangent)
+
+
+def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
+    """torch.autograd.forward_ad.unpack_dual: `(primal, tangent)`, tangent None for a tensor
+    without one."""
+    if type(tensor) is DualTensor:
+        return UnpackedDualTensor(tensor.primal, tensor.tangent)
+    return UnpackedDualTensor(tensor, None)

@@ -20,7 +20,7 @@ from ..autograd import Tensor, no_grad, saved_as_constants
 from .batched import BatchedTensor
 from .batched import active_levels
 from .differentiate import DEPTH, fresh, is_scalar, needs_graph, transform_level, vjp_leaves
-from .forward_ad import FORWARD, DualOperandError, make_dual, primal_of, running_forward_mode, tangent_of
+from .forward_ad import FORWARD, DualOperandError, dual, primal_of, running_forward_mode, tangent_of
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .vmap import vmap
 
@@ -174,7 +174,7 @@ def dual_jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool) -> 
     duals = []
     for p, t in zip(primals, tangents):
         p_leaves, spec = tree_flatten(p)
-        duals.append(tree_unflatten([make_dual(a, b) for a, b in zip(p_leaves, tree_flatten(t)[0])], spec))
+        duals.append(tree_unflatten([dual(a, b) for a, b in zip(p_leaves, tree_flatten(t)[0])], spec))
     with running_forward_mode():
         output, aux = _split_aux(func(*duals), has_aux, "jvp")
     result = (_plain(tree_map(primal_of, output), False), tree_map(tangent_of, output))
