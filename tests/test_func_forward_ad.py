@@ -150,16 +150,16 @@ def test_what_dual_numbers_cannot_run_falls_back_and_is_right(fn):
 
 
 def test_comparisons_masks_and_data_read_the_primal_values():
-    """Outside the graph (comparisons, `.data`), a dual number is its value: masks built from it
-    stay on the dual-number path."""
+    """Outside the graph (comparisons, `.data`, `.detach()`), a dual number is its value: masks
+    built from it stay on the dual-number path."""
     x, v = RNG.uniform(0.3, 1.0, 6) * np.array([1, -1] * 3), RNG.standard_normal(6)
 
     def f(a):
-        return (a * a)[a > 0].sum() + tg.where(a.data < 0, a.sin(), a) * (a.argmax() + 1)
+        return (a * a)[a > 0].sum() + tg.where(a.data < 0, a.sin(), a) * (a.argmax() + 1) + a.detach() * a
 
     taken, (_, tangent) = dual_path_taken(lambda: func.jvp(f, (tg.tensor(x),), (tg.tensor(v),)))
     assert taken
-    expected = (2 * x * v * (x > 0)).sum() + np.where(x < 0, np.cos(x), 1.0) * v * (np.argmax(x) + 1)
+    expected = (2 * x * v * (x > 0)).sum() + np.where(x < 0, np.cos(x), 1.0) * v * (np.argmax(x) + 1) + x * v
     np.testing.assert_allclose(tangent.numpy(), expected, rtol=1e-12)
 
 

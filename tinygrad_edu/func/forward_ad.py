@@ -102,6 +102,9 @@ class DualTensor(Tensor):
     def __repr__(self) -> str:
         return f"DualTensor(shape={tuple(self.shape)}, dtype={self.dtype})"
 
+    def detach(self) -> Tensor:  # a constant: the value without its tangent (as PyTorch's forward AD)
+        return self.primal.detach()
+
 
 def _on_primals(function: Callable) -> Callable:
     """A Tensor method outside the graph (comparisons, rounding, argmax) on dual numbers: the
