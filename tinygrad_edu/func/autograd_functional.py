@@ -87,11 +87,11 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
     """`(func(inputs), J v)`: by dual numbers when they serve (as func.jvp), else by the double-vjp
     construction (d/du of <J^T u, v>)."""
     if not create_graph and not strict:
-        xs, inputs_tuple = _as_tuple(inputs, "inputs", "jvp")
+        xs, _ = _as_tuple(inputs, "inputs", "jvp")
         vs = _default_v(v, xs, "input", "jvp")
         if transforms.dual_numbers_serve([*xs, *vs]):
             try:
-                outs, product = transforms.dual_jvp(func, xs, vs, has_aux=False)
+                outs, product = transforms.dual_jvp(func, xs, vs, False)
             except DualOperandError:
                 pass  # something dual numbers cannot run: the double-vjp construction below
             else:

@@ -17,8 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad, saved_as_constants
-from .batched import BatchedTensor
-from .batched import active_levels
+from .batched import BatchedTensor, active_levels
 from .differentiate import DEPTH, fresh, is_scalar, needs_graph, transform_level, vjp_leaves
 from .forward_ad import FORWARD, DualOperandError, dual, primal_of, running_forward_mode, tangent_of
 from .pytree import tree_flatten, tree_map, tree_unflatten
