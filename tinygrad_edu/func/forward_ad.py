@@ -117,9 +117,14 @@ def _on_primals(function: Callable) -> Callable:
     return method
 
 
-for _name, _function in TENSOR_METHODS.items():
-    if getattr(_function, "__module__", None) == compare.__name__:
-        setattr(DualTensor, _name, _on_primals(_function))
+def _attach_outside_graph_methods() -> None:
+    """Give DualTensor the Tensor methods of ops/compare.py, run on primals."""
+    for name, function in TENSOR_METHODS.items():
+        if getattr(function, "__module__", None) == compare.__name__:
+            setattr(DualTensor, name, _on_primals(function))
+
+
+_attach_outside_graph_methods()
 
 
 def dual(primal: Tensor, tangent: Tensor | None) -> DualTensor:
