@@ -97,9 +97,10 @@ def test_hessian_is_the_jacobian_of_the_gradient():
 
 
 def test_jvp_costs_two_backward_passes_whatever_the_output_size(monkeypatch):
-    """Forward mode by double vjp: one jvp is two backward passes of the engine, not one backward
-    per output element."""
-    from tinygrad_edu.func import differentiate
+    """Forward mode by double vjp (the way under vmap and nested transforms, forced here): one jvp
+    is two backward passes of the engine, not one backward per output element; a top-level jvp by
+    dual numbers runs none."""
+    from tinygrad_edu.func import differentiate, transforms
 
     calls = []
     engine_grad = differentiate.grad
@@ -110,12 +111,16 @@ def test_jvp_costs_two_backward_passes_whatever_the_output_size(monkeypatch):
             x = (x * 1.1).sin()
         return x
 
-    for n in (2, 200):
-        calls.clear()
-        x, v = RNG.uniform(-1, 1, n), RNG.uniform(-1, 1, n)
-        _, tangent = func.jvp(chain, (tg.tensor(x),), (tg.tensor(v),))
-        assert len(calls) == 2
-        close(tangent, (chain(tg.tensor(x + EPS * v)).numpy() - chain(tg.tensor(x - EPS * v)).numpy()) / (2 * EPS))
+    dual_numbers_serve = transforms.dual_numbers_serve
+    for double_vjp, backward_passes in ((False, 0), (True, 2)):
+        monkeypatch.setattr(transforms, "dual_numbers_serve",
+                            (lambda leaves: False) if double_vjp else dual_numbers_serve)
+        for n in (2, 200):
+            calls.clear()
+            x, v = RNG.uniform(-1, 1, n), RNG.uniform(-1, 1, n)
+            _, tangent = func.jvp(chain, (tg.tensor(x),), (tg.tensor(v),))
+            assert len(calls) == backward_passes
+            close(tangent, (chain(tg.tensor(x + EPS * v)).numpy() - chain(tg.tensor(x - EPS * v)).numpy()) / (2 * EPS))
 
 
 def test_results_stay_differentiable_when_the_inputs_require_grad():

@@ -213,6 +213,8 @@ def test_saved_inputs_and_output_reach_backward_as_constants():
 
 
 def test_jvp_walks_only_the_linear_backward_unless_its_result_needs_a_graph(monkeypatch):
+    """The double-vjp construction (forced here: a top-level jvp without a graph runs dual numbers)."""
+    monkeypatch.setattr(transforms, "dual_numbers_serve", lambda leaves: False)
     n_ops = 40
     graphs = []  # the nodes reachable from the outputs of each vjp jvp runs: forward graph, then J^T u's
     engine_vjp = transforms.vjp_leaves

@@ -26,7 +26,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
 from .device import accelerator, cuda, device
 from .explain import explain
 from . import func
-from .func import autograd_functional, vmap  # torch.vmap is torch.func.vmap
+from .func import autograd_functional, forward_ad, vmap  # torch.vmap is torch.func.vmap
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import draw_graph
 from .interop import from_torch, to_torch
@@ -65,6 +65,8 @@ __version__ = "0.1.0"
 # module is attached from here, as methods.py attaches Tensor's methods
 autograd.functional = autograd_functional
 sys.modules[f"{__name__}.autograd.functional"] = autograd_functional
+autograd.forward_ad = forward_ad  # torch.autograd.forward_ad: dual_level, make_dual, unpack_dual
+sys.modules[f"{__name__}.autograd.forward_ad"] = forward_ad
 
 # dtype names as PyTorch spells them (dtype=tg.float, x.to(tg.long), x.dtype == tg.float32)
 float16 = half = np.float16

@@ -34,9 +34,10 @@ _NEEDS_FIRST, _NEEDS_SECOND, _NEEDS_BOTH = (True, False), (False, True), (True, 
 _SAVED_OUTPUT_ONLY = (OUTPUT,)  # what ops that save only their output (exp, tanh, sigmoid) keep
 
 
-class BatchedOperandError(NotImplementedError):
-    """Raised by a tensor standing for a batch of tensors (vmap's BatchedTensor) asked for its one
-    array; `Function.apply` then runs the op by `apply_batched`. `batch`: the tensor of all samples."""
+class TransformOperandError(NotImplementedError):
+    """Raised by a transform's tensor (vmap's batch, forward mode's dual number) asked for its one
+    array: it has none, so `Function.apply` hands the op to the transform's rules (`apply_transformed`).
+    `batch`: vmap's tensor of all samples (None for other transforms)."""
 
     batch: Tensor | None = None
 
@@ -305,9 +306,11 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply_batched(cls, *args: Any, **kwargs: Any) -> Any:
-        """The op on vmap's batched tensors: tinygrad_edu.func installs its rules here (above the core)."""
-        raise BatchedOperandError(f"{cls.__name__}: an input is a batched tensor, and no batching rule is installed")
+    def apply_transformed(cls, *args: Any, **kwargs: Any) -> Any:
+        """The op on a transform's tensors (vmap's batches, forward mode's dual numbers):
+        tinygrad_edu.func installs its rules here (above the core)."""
+        raise TransformOperandError(f"{cls.__name__}: an input is a transform's tensor (batched or dual), and no "
+                                    "transform rules are installed (import tinygrad_edu.func)")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -344,8 +347,8 @@ class Function:
                     ctx._edges, ctx._edge_index, ctx.needs_input_grad = a.grad_fn or a, 0, _NEEDS_UNARY
             else:  # no or three or more inputs (linear, conv, cat): one loop
                 arrays, ctx = _link_many(args, recording)
-        except BatchedOperandError:  # an input is vmap's batch of tensors: the op runs on the whole batch
-            return cls.apply_batched(*args, **kwargs)
+        except TransformOperandError:  # an input is vmap's batch or a dual number: the transform's rule runs the op
+            return cls.apply_transformed(*args, **kwargs)
         if ctx is not _NO_GRAD_CTX:
             ctx.op = cls
             ctx._saved = None

@@ -59,7 +59,7 @@ def mark_view(view: Any, base: Any, kind: str, arg: Any) -> Any:
     copy) is not a view and is left alone. Returns `view`."""
     try:
         shared = view is not base and memory_owner(view._data) is memory_owner(base._data)
-    except NotImplementedError:  # vmap's batched tensors hold no one array (function.BatchedOperandError)
+    except NotImplementedError:  # a transform's tensors hold no one array (function.TransformOperandError)
         return view
     if shared:
         view._view_of = (base, kind, arg)

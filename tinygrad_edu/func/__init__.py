@@ -1,14 +1,15 @@
 """tinygrad_edu.func: torch.func's function transforms on this engine.
 
     grad, grad_and_value, vjp      reverse mode (transforms.py on differentiate.py)
-    jvp, jacfwd                    forward mode by the double-vjp construction
+    jvp, jacfwd                    forward mode: dual numbers for a top-level jvp (forward_ad.py),
+                                   the double-vjp construction under vmap and nesting
     jacrev, hessian                Jacobians and Hessians, vectorised over basis vectors
     vmap                           run a per-sample function once on a batch (vmap.py, batching.py,
                                    op_rules.py)
     functional_call                a Module evaluated with given parameters (stack_module_state:
                                    an ensemble's, stacked for vmap)
 
-Reading order: pytree, batched, batching, op_rules, randomness, vmap, differentiate, transforms,
+Reading order: pytree, batched, batching, forward_ad, op_rules, randomness, vmap, differentiate, transforms,
 functional_call; `autograd_functional` holds torch.autograd.functional's forms
 (tinygrad_edu.autograd.functional).
 """

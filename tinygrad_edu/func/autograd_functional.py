@@ -18,6 +18,7 @@ from ..autograd import Tensor, enable_grad, grad, saved_as_constants
 from ..ops.shape import stack
 from . import transforms
 from .differentiate import fresh, vjp_leaves
+from .forward_ad import DualOperandError
 
 
 def _as_tuple(x: Any, what: str, op: str) -> tuple[tuple, bool]:
@@ -83,7 +84,20 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
 
 
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
-    """`(func(inputs), J v)` by the double-vjp construction (d/du of <J^T u, v>)."""
+    """`(func(inputs), J v)`: by dual numbers when they serve (as func.jvp), else by the double-vjp
+    construction (d/du of <J^T u, v>)."""
+    if not create_graph and not strict:
+        xs, _ = _as_tuple(inputs, "inputs", "jvp")
+        vs = _default_v(v, xs, "input", "jvp")
+        if transforms.dual_numbers_serve([*xs, *vs]):
+            try:
+                outs, product = transforms.dual_jvp(func, xs, vs, False)
+            except DualOperandError:
+                pass  # something dual numbers cannot run: the double-vjp construction below
+            else:
+                outs, outputs_tuple = _as_tuple(outs, "the function's output", "jvp")
+                return _shaped(outs, outputs_tuple), _shaped(tuple(product) if outputs_tuple else (product,),
+                                                             outputs_tuple)
     with enable_grad():
         new, inputs_tuple, outs, outputs_tuple = _run(func, inputs, "jvp")
         vs = _default_v(v, new, "input", "jvp")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Size, Tensor
-from ..autograd.function import BatchedOperandError
+from ..autograd.function import TransformOperandError
 from ..autograd.tensor import ElementCount
 
 
@@ -37,7 +37,7 @@ def active_levels() -> list[tuple[int, int]]:
     return list(LEVELS.active)
 
 
-class BatchingRuleError(BatchedOperandError):
+class BatchingRuleError(TransformOperandError):
     """An operation reached a batched tensor and has no batching rule. Raised by code that reads a
     batched tensor's array (a Function's call is caught on the way and batched by its rule); the
     message, naming the function the user called, is worked out only when it is shown."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import Tensor, enable_grad, grad, saved_as_constants
 from .batched import BatchedTensor, active_levels, levels_of, physical
+from .forward_ad import refuse_inside
 
 
 class _Depth(threading.local):
@@ -30,6 +31,7 @@ class transform_level:
     saved-as-constants mode off: a transform run inside a backward formula records exactly)."""
 
     def __enter__(self) -> None:
+        refuse_inside("a transform")
         DEPTH.value += 1
         self._modes = (enable_grad(), saved_as_constants(False))
         for mode in self._modes:

@@ -3,7 +3,8 @@
 Tensor methods batch by their own rules (batching.py) before they reach an op. Every other way
 to an op meets the batched tensor inside `Function.apply`: functional forms (`tg.exp(x)`,
 `tg.conv2d`, `F.linear`), nn layers, ops built from ops. `apply` hands such a call to
-`run_batched` (installed as `Function.apply_batched`), which runs the op's rule here, once on the
+`run_transformed` (installed as `Function.apply_transformed`; a dual number goes to forward
+mode's rules, forward_ad.py) and on to `run_batched`, which runs the op's rule here, once on the
 whole batch, or, for an op without a rule, the op once per sample with a BatchingFallbackWarning.
 Every rule works on the batch tensors (batch axes first), so the backward pass needs no rules.
 """
@@ -32,6 +33,7 @@ from ..ops.shape import Cast, Cat, Clone, Expand, Flip, Pad, Permute, Reshape, s
 from .batched import BatchedTensor, BatchingFallbackWarning, levels_of, physical, union_levels, wrap
 from .batching import (batch_shape, elementwise, getitem, getitem_with_batched_index, level_sizes, matmul,
                        shift_axis)
+from .forward_ad import DualTensor, run_dual
 
 
 def with_full_batch(x: Any, levels: tuple[int, ...], batch: tuple[int, ...]) -> Tensor:
@@ -246,4 +248,15 @@ def run_batched(op: type, *args: Any, **kwargs: Any) -> Any:
     return rule(op, *args, **kwargs) if rule is not None else one_sample_at_a_time(op, args, kwargs)
 
 
-Function.apply_batched = classmethod(run_batched)
+def run_transformed(op: type, *args: Any, **kwargs: Any) -> Any:
+    """`Op.apply` with a transform's tensor among the inputs: a dual number's jvp rule, else batching."""
+    for a in args:
+        if type(a) is DualTensor:
+            return run_dual(op, *args, **kwargs)
+    for value in kwargs.values():
+        if type(value) is DualTensor:
+            return run_dual(op, *args, **kwargs)
+    return run_batched(op, *args, **kwargs)
+
+
+Function.apply_transformed = classmethod(run_transformed)

@@ -1,11 +1,12 @@
 """torch.func's autodiff transforms: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian.
 
 Each takes a function and returns a function; arguments and results may be pytrees of tensors.
-Reverse mode is the engine's `grad` on fresh inputs (differentiate.py). Forward mode is built on
-it without per-op rules (docs/func.md): the vjp u -> J^T u is linear in u and differentiable, so
-differentiating <J^T u, v> with respect to u gives J v, at the cost of about two backward passes
-whatever the number of outputs (the second one short: see `jvp`). Jacobians vectorise over their
-basis vectors with vmap.
+Reverse mode is the engine's `grad` on fresh inputs (differentiate.py). Forward mode has two
+ways (docs/func.md): a top-level jvp carries dual numbers through the function (forward_ad.py: one
+forward pass, no graph); under vmap, inside another transform or when the result must be
+differentiable, it is the double-vjp construction, which works for every op: the vjp u -> J^T u
+is linear in u and differentiable, so differentiating <J^T u, v> with respect to u gives J v.
+Jacobians vectorise over their basis vectors with vmap.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import Tensor, no_grad, saved_as_constants
-from .batched import BatchedTensor
-from .differentiate import fresh, is_scalar, needs_graph, transform_level, vjp_leaves
+from .batched import BatchedTensor, active_levels
+from .differentiate import DEPTH, fresh, is_scalar, needs_graph, transform_level, vjp_leaves
+from .forward_ad import FORWARD, DualOperandError, dual, primal_of, running_forward_mode, tangent_of
 from .pytree import tree_flatten, tree_map, tree_unflatten
 from .vmap import vmap
 
@@ -147,10 +149,41 @@ def _matching(tangents: Any, primals: tuple, op: str) -> list:
 
 
 def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = False) -> tuple:
-    """torch.func.jvp: `(output, J v)` (and aux), forward mode by the double-vjp construction:
-    u -> J^T u is linear in u, so the gradient of <J^T u, v> with respect to u is J v. Unless the
-    result must be differentiable, J^T u is recorded with saved values as constants (u alone)."""
+    """torch.func.jvp: `(output, J v)` (and aux). At top level, by dual numbers (`func` runs once,
+    tangents next to values); when that cannot run `func` (an op without a jvp rule, values read
+    as arrays), `func` runs again by the double-vjp construction (transforms expect pure functions)."""
     tangent_leaves = _matching(tangents, primals, "jvp")
+    primal_leaves = [leaf for p in primals for leaf in tree_flatten(p)[0]]
+    if dual_numbers_serve(primal_leaves + tangent_leaves):
+        try:
+            return dual_jvp(func, primals, tangents, has_aux)
+        except DualOperandError:
+            pass  # something dual numbers cannot run: the double-vjp construction below
+    return _double_vjp_jvp(func, primals, tangents, tangent_leaves, has_aux)
+
+
+def dual_numbers_serve(leaves: list) -> bool:
+    """Dual numbers serve a jvp outside every other transform whose inputs and result need no graph."""
+    return (DEPTH.value == 0 and not FORWARD.active and not active_levels()
+            and all(type(x) is Tensor and x.dtype.kind == "f" and not x.requires_grad for x in leaves))
+
+
+def dual_jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool) -> tuple:
+    """jvp by dual numbers: each primal leaf paired with its tangent, `func` run once."""
+    duals = []
+    for p, t in zip(primals, tangents):
+        p_leaves, spec = tree_flatten(p)
+        duals.append(tree_unflatten([dual(a, b) for a, b in zip(p_leaves, tree_flatten(t)[0])], spec))
+    with running_forward_mode():
+        output, aux = _split_aux(func(*duals), has_aux, "jvp")
+    result = (_plain(tree_map(primal_of, output), False), tree_map(tangent_of, output))
+    return result + (_plain(tree_map(primal_of, aux), False),) if has_aux else result
+
+
+def _double_vjp_jvp(func: Callable, primals: tuple, tangents: tuple, tangent_leaves: list, has_aux: bool) -> tuple:
+    """jvp by the double-vjp construction: u -> J^T u is linear in u, so the gradient of <J^T u, v>
+    with respect to u is J v. Unless the result must be differentiable, J^T u is recorded with
+    saved values as constants (u alone)."""
     with transform_level():
         new_primals, leaves_per_arg, specs = _fresh_args(primals, tuple(range(len(primals))))
         originals = specs.pop()

@@ -24,6 +24,7 @@ from . import batching  # noqa: F401  (gives BatchedTensor its methods)
 from ..ops.shape import cat, stack
 from .batched import (LEVELS, BatchedTensor, BatchingFallbackWarning, BatchingRuleError, add_batch_axis,
                       remove_batch_axis)
+from .forward_ad import refuse_inside
 from .pytree import tree_flatten, tree_unflatten
 from .randomness import RANDOMNESS, draws_for_level, refusal, repeated_runs
 
@@ -107,6 +108,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
 def _run(func: Callable, leaves: list, spec: Any, dims: list, size: int, kwargs: dict, out_dims: Any,
          randomness: str) -> Any:
     """One vmap level: `func` once on the arguments batched at a new level, the outputs unbatched."""
+    refuse_inside("vmap")
     LEVELS.counter += 1
     level = LEVELS.counter
     batched_args = tree_unflatten([add_batch_axis(x, level, size, d) for x, d in zip(leaves, dims)], spec)

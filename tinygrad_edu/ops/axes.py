@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import BatchedOperandError
+from ..autograd.function import TransformOperandError
 
 
 def shape_of(x: Any) -> tuple:
@@ -15,7 +15,7 @@ def shape_of(x: Any) -> tuple:
     argument checks) or of anything NumPy can make an array of."""
     try:
         data = getattr(x, "_data", None)
-    except BatchedOperandError:  # vmap's batched tensor: the shape of one sample
+    except TransformOperandError:  # a transform's tensor: its logical shape (one sample's, a dual's primal's)
         return tuple(x.shape)
     return data.shape if data is not None else np.shape(x)
 
@@ -31,8 +31,10 @@ def element_values(x: Any) -> np.ndarray:
     class index in range?): vmap's batched tensor gives the elements of all its samples."""
     try:
         return array_of(x)
-    except BatchedOperandError as batched:
-        return batched.batch._data
+    except TransformOperandError as transformed:
+        if transformed.batch is None:  # a dual number's values: forward mode runs its fallback instead
+            raise
+        return transformed.batch._data
 
 
 def norm_axis(axis: Any, ndim: int, op: str) -> Any:

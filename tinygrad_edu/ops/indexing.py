@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd.function import BatchedOperandError, Function
+from ..autograd.function import Function, TransformOperandError
 from ..autograd.tensor import Tensor
 from ..autograd.versions import mark_view
 from .axes import array_of, norm_axis, pick_axis
@@ -102,8 +102,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     """`x[index]` with PyTorch's rules; basic indexing gives a view that shares `x`'s memory."""
     try:
         index, repeats = normalize_index(index)
-    except BatchedOperandError:  # an index batched by vmap (a per-sample label): picked per sample
-        return GetItem.apply_batched(x, index=index)
+    except TransformOperandError:  # an index batched by vmap (a per-sample label): picked per sample
+        return GetItem.apply_transformed(x, index=index)
     parts = split_ints_first(index)
     if parts is not None:
         return getitem(getitem(x, parts[0]), parts[1])
