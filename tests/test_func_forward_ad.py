@@ -315,3 +315,19 @@ def test_forward_ad_against_torch():
         dual = torch.autograd.forward_ad.make_dual(torch.tensor(x), torch.tensor(v))
         theirs = torch.autograd.forward_ad.unpack_dual(torch.sigmoid(torch.log_softmax(dual, dim=1))).tangent
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a: tg.sort(a, 1).values, lambda a: a.max(1).values, lambda a: tg.min(a, dim=0).values,
+    lambda a: tg.topk(a, 2).values, lambda a: tg.nan_to_num(a.log()),
+], ids=["sort", "max", "min", "topk", "nan_to_num"])
+def test_value_reading_ops_pick_from_the_primal_and_stay_on_the_fast_path(fn):
+    """Their indices (and which entries are replaced) depend on the values only, read from the
+    primal: the tangent is picked at the same places."""
+    rng = np.random.default_rng(7)
+    x, t = tg.tensor(rng.uniform(0.1, 2.0, (4, 5))), tg.tensor(rng.standard_normal((4, 5)))
+    fast, (_, tangent) = dual_path_taken(lambda: func.jvp(fn, (x,), (t,)))
+    assert fast
+    eps = 1e-6
+    numeric = (fn(x + eps * t).numpy() - fn(x - eps * t).numpy()) / (2 * eps)
+    np.testing.assert_allclose(tangent.numpy(), numeric, rtol=1e-6, atol=1e-8)

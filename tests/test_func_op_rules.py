@@ -272,3 +272,22 @@ def test_a_batched_tensor_answers_shape_questions_as_a_tensor_of_one_sample():
     func.vmap(f)(tg.zeros(2, 3, 4))
     assert seen == {"shape": (3, 4), "size": (3, 4), "dim1": 4, "count": 12, "numel": 12, "ndim": 2}
     assert isinstance(seen["shape"], tg.Size)
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("sort", lambda a: tg.sort(a, 1).values), ("max", lambda a: tg.max(a, 1).values),
+    ("min", lambda a: tg.min(a, dim=0).indices.float()), ("argmax", lambda a: tg.argmax(a, 1).float()),
+    ("topk", lambda a: tg.topk(a, 2).values), ("any", lambda a: tg.any(a > 0, dim=1).float()),
+    ("all", lambda a: tg.all(a > -1, dim=0, keepdim=True).float()), ("isclose", lambda a: tg.isclose(a, a.round()).float()),
+    ("nan_to_num", lambda a: tg.nan_to_num(a.log())), ("sign", lambda a: tg.sign(a)),
+])
+def test_functional_forms_that_read_values_batch_through_their_methods(name, fn):
+    """tg.sort(x) is x.sort() (as in PyTorch), so under vmap it takes the method's batching rule."""
+    x = tg.tensor(np.random.default_rng(6).standard_normal((3, 4, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchingFallbackWarning)
+        batched = func.vmap(fn)(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # log of negatives: nan, replaced
+        expected = np.stack([fn(x[i]).numpy() for i in range(3)])
+    np.testing.assert_allclose(batched.numpy(), expected, err_msg=name)

@@ -58,6 +58,11 @@ _WITH_OUT = ("abs", "add", "div", "mul", "neg", "pow", "sub", "ceil", "floor", "
              "mean", "norm", "prod", "std", "sum", "var", "cat", "concatenate", "stack", "gather",
              "index_select")
 globals().update({name: accepts_out(globals()[name]) for name in _WITH_OUT})
+# Functional forms that read values outside any op call the tensor's method (tg.sort(x) is
+# x.sort()), so that vmap's batched tensors and forward mode's dual numbers use their own.
+_AS_METHOD = ("all", "any", "argmax", "argmin", "isclose", "isfinite", "isinf", "isnan", "max", "min", "nan_to_num",
+              "sign", "sort", "topk")
+globals().update({name: methods.as_method_call(name) for name in _AS_METHOD})
 
 __version__ = "0.1.0"
 

@@ -8,6 +8,9 @@ backward live.
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Callable
+
 import numpy as np
 
 from .autograd import backprop
@@ -117,6 +120,19 @@ TENSOR_PROPERTIES = {
     "device": device.tensor_device,
     "is_cuda": device.tensor_is_cuda,
 }
+
+
+def as_method_call(name: str) -> Callable:
+    """The functional form `tg.name(x, ...)` as the method call `x.name(...)`, as in PyTorch: for
+    forms that read values outside any op (indices, masks), so that a tensor class with a method of
+    its own (vmap's batched tensors, forward mode's dual numbers) runs it its way."""
+    function = TENSOR_METHODS[name]
+
+    @functools.wraps(function)
+    def functional(x: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(x, name)(*args, **kwargs) if isinstance(x, Tensor) else function(x, *args, **kwargs)
+
+    return functional
 
 
 def attach() -> None:

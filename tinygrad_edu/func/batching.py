@@ -29,8 +29,8 @@ ELEMENTWISE = (
     "sigmoid relu leaky_relu elu gelu softplus erf square reciprocal lerp clip clamp maximum minimum where "
     "masked_fill nan_to_num tril triu sinh cosh expm1 log2 log10 __eq__ __ne__ __lt__ __le__ __gt__ __ge__ eq "
     "ne lt le gt ge __and__ __or__ __xor__ __invert__ logical_and logical_or logical_xor logical_not "
-    "__floordiv__ __rfloordiv__ sign floor ceil round isnan isinf isfinite clone astype to cpu float double half "
-    "int long bool"
+    "__floordiv__ __rfloordiv__ sign floor ceil round isnan isinf isfinite isclose clone astype to cpu float double "
+    "half int long bool"
 ).split()
 # method: (axis parameters, what no axis means: "all" sample axes, "flatten" the sample first, or "default")
 AXIS_METHODS = {

@@ -152,12 +152,18 @@ def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *, dim: i
     return _constant(np.argmin(x._data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
 
 
-def any(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
-    return _constant(np.any(x._data, axis=axis, keepdims=keepdims))
+def any(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001 (PyTorch's name)
+        keepdim: bool | None = None) -> Tensor:
+    """Whether some element (along `axis`, PyTorch's `dim`) is nonzero."""
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "any")
+    return _constant(np.any(x._data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
 
 
-def all(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 (PyTorch's name)
-    return _constant(np.all(x._data, axis=axis, keepdims=keepdims))
+def all(x: Tensor, axis: Any = None, keepdims: bool = False, *, dim: Any = None,  # noqa: A001 (PyTorch's name)
+        keepdim: bool | None = None) -> Tensor:
+    """Whether every element (along `axis`, PyTorch's `dim`) is nonzero."""
+    axis = norm_axis(pick_axis(axis, dim), x.ndim, "all")
+    return _constant(np.all(x._data, axis=axis, keepdims=keepdims if keepdim is None else keepdim))
 
 
 class Histogram(NamedTuple):

@@ -361,8 +361,8 @@ def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
 def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """NaN and infinities replaced (by default with 0 and the dtype's largest finite values); the
     gradient flows only where the entry was finite."""
-    replaced = np.nan_to_num(x._data, nan=nan, posinf=posinf, neginf=neginf)
-    return where(np.isfinite(x._data), x, replaced)
+    values = x.detach()._data  # which entries are replaced depends on the values alone (a dual number's too)
+    return where(np.isfinite(values), x, np.nan_to_num(values, nan=nan, posinf=posinf, neginf=neginf))
 
 
 def maximum(x: Any, y: Any) -> Tensor:

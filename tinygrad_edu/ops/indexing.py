@@ -201,7 +201,7 @@ def _extremum_and_index(x: Tensor, dim: int, keepdim: bool, arg: Any, op: str) -
     axis = norm_axis(dim, x.ndim, op)
     if x.ndim == 0:
         return ValuesIndices(getitem(x, ()), Tensor._make(np.zeros((), dtype=np.int64)))
-    index = arg(x._data, axis=axis, keepdims=True)
+    index = arg(x.detach()._data, axis=axis, keepdims=True)  # from the values alone (a dual number's too)
     values = gather(x, axis, index)
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
@@ -212,7 +212,8 @@ def sort(x: Tensor, axis: int = -1, descending: bool = False, *, dim: int | None
     """Values sorted along `axis` (differentiable, through a gather) and their indices; equal
     values keep their order (a stable sort)."""
     axis = norm_axis(axis if dim is None else dim, x.ndim, "sort")
-    order = np.argsort(-x._data if descending else x._data, axis=axis, kind="stable")
+    values = x.detach()._data  # the order depends on the values alone (a dual number's too)
+    order = np.argsort(-values if descending else values, axis=axis, kind="stable")
     return ValuesIndices(gather(x, axis, order), Tensor._make(order))
 
 
