@@ -216,14 +216,17 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a new last dimension of size `num_classes` (max + 1 if -1)."""
-    index = np.asarray(tensor)
+    index = _as_tensor(tensor)  # tensor ops from here on: under vmap a batched index batches
     if index.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class values must be integers, got dtype {index.dtype}")
-    if num_classes == -1:
-        num_classes = int(index.max()) + 1 if index.size else 0
-    if index.size and (index.min() < 0 or index.max() >= num_classes):
-        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min {index.min()} max {index.max()}")
-    return tg.tensor((index[..., None] == np.arange(num_classes)).astype(np.int64))
+    values = tg.ops.element_values(index)
+    if num_classes == -1:  # from the sample's own values (.numpy(): vmap then runs one sample at a time)
+        labels = index.numpy()
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got min {values.min()} "
+                         f"max {values.max()}")
+    return (index.unsqueeze(-1) == tg.arange(num_classes)).long()
 
 
 # ----------------------------------------------------------------------------------------------

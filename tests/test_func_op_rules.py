@@ -291,3 +291,14 @@ def test_functional_forms_that_read_values_batch_through_their_methods(name, fn)
         warnings.simplefilter("ignore", RuntimeWarning)  # log of negatives: nan, replaced
         expected = np.stack([fn(x[i]).numpy() for i in range(3)])
     np.testing.assert_allclose(batched.numpy(), expected, err_msg=name)
+
+
+def test_one_hot_with_its_number_of_classes_batches():
+    labels = tg.tensor(np.random.default_rng(8).integers(0, 4, (3, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchingFallbackWarning)
+        batched = func.vmap(lambda y: F.one_hot(y, 4))(labels)
+    np.testing.assert_array_equal(batched.numpy(), np.eye(4, dtype=np.int64)[labels.numpy()])
+    with pytest.warns(BatchingFallbackWarning, match="one_hot"):  # classes from each sample's own values
+        looped = func.vmap(lambda y: F.one_hot(y))(tg.tensor([[0, 2], [2, 1]]))
+    np.testing.assert_array_equal(looped.numpy(), np.eye(3, dtype=np.int64)[[[0, 2], [2, 1]]])
