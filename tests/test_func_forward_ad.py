@@ -11,6 +11,7 @@ from tinygrad_edu.func import transforms
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.func.forward_ad import FORWARD, JVP_RULES
 from tinygrad_edu.opinfo import REGISTRY, all_cases, bind, graph_functions, make_inputs
+from user_functions import Cube
 
 pytestmark = pytest.mark.filterwarnings("ignore::tinygrad_edu.func.BatchingFallbackWarning")
 EPS = 1e-6
@@ -92,18 +93,6 @@ def test_pytrees_constant_outputs_and_aux():
     np.testing.assert_array_equal(tangent[1].numpy(), np.zeros(2))
     assert type(aux["aux"]) is tg.Tensor
     np.testing.assert_allclose(aux["aux"].numpy(), np.exp(x.numpy()))
-
-
-class Cube(tg.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return 3 * x ** 2 * g
 
 
 def _reads_numpy(a):

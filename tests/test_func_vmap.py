@@ -10,6 +10,7 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu import func
 from tinygrad_edu.func import BATCHING_RULES, BatchedTensor, BatchingFallbackWarning
+from user_functions import Cube
 
 RNG = np.random.default_rng(11)
 A, B = RNG.uniform(0.5, 2.0, (3, 2, 4)), RNG.uniform(0.5, 2.0, (3, 4))  # batch of 3
@@ -148,17 +149,6 @@ def test_functional_forms_batch_through_their_ops_rules_without_a_loop():
 
 
 def test_an_op_without_a_rule_warns_naming_it_and_runs_once_per_sample():
-    class Cube(tg.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return 3 * x ** 2 * g
-
     xs = tg.tensor(A)
     with pytest.warns(BatchingFallbackWarning, match="Cube has no batching rule; it runs once per sample"):
         cubed = func.vmap(lambda a: Cube.apply(a).sum())(xs)
