@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu.explain import explain
 from tinygrad_edu.opinfo import REGISTRY, all_cases, bind, make_inputs
+from user_functions import Cube
 
 
 def _engine_grads(out, inputs, seed):
@@ -194,17 +195,6 @@ def test_explain_refuses_a_freed_graph_and_keeps_a_live_one():
 
 
 def test_a_custom_function_without_a_rendering_is_written_as_its_jacobian():
-    class Cube(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * x
-
     x = tg.tensor([0.5, -1.0, 2.0], requires_grad=True, dtype=np.float64)
     trace = _check_trace(Cube.apply(x).sum(), [x])
     assert "no formula declared" in trace[1].formula and "jacobian" in trace.code()
